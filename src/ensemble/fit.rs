@@ -1,0 +1,182 @@
+//! The training loop of an ensemble: epochs of (shuffled) mini-batches, the
+//! optimizer step, and one report per epoch of every member's loss and
+//! metric after that epoch's update.
+//!
+//! With a full batch the forward pass that starts epoch e + 1 already gives
+//! the loss and metric after epoch e's update, so reporting costs no second
+//! forward pass. With mini-batches the training set is evaluated once per
+//! epoch after the last batch.
+
+use super::{Ensemble, Workspace};
+use crate::data::{check_features, check_targets};
+use crate::error::{Error, Result};
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::optimizers::{check_lr, Optimizer};
+use crate::scalar::Real;
+use ndarray::ArrayView2;
+use rand::seq::SliceRandom;
+use std::ops::ControlFlow;
+
+/// What to train with.
+#[derive(Clone, Debug)]
+pub struct FitConfig<'a, F> {
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Mini-batch size; ≥ number of samples means full batch.
+    pub batch_size: usize,
+    /// Update rule (its `lr` is the default rate for every member).
+    pub optimizer: Optimizer,
+    /// Training loss.
+    pub loss: Loss,
+    /// Metric reported each epoch.
+    pub metric: Metric,
+    /// Optional test set (x, y), evaluated after every epoch.
+    pub test: Option<(ArrayView2<'a, F>, ArrayView2<'a, F>)>,
+}
+
+/// Every member's figures after one epoch's update.
+#[derive(Debug)]
+pub struct EpochReport<'a, F> {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Training loss including the regularization penalty, per member.
+    pub train_loss: &'a [F],
+    /// Training metric per member.
+    pub train_metric: &'a [F],
+    /// Test loss (without penalty) per member, when a test set is given.
+    pub test_loss: Option<&'a [F]>,
+    /// Test metric per member.
+    pub test_metric: Option<&'a [F]>,
+}
+
+impl<F: Real> Ensemble<F> {
+    /// Trains every member on (x, y); member k uses learning rate `lrs[k]`.
+    /// `on_epoch` sees each epoch's report and may stop training early.
+    pub fn fit(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        cfg: &FitConfig<F>,
+        lrs: &[f64],
+        mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
+    ) -> Result<()> {
+        self.check_fit(x, y, cfg, lrs)?;
+        let k_n = self.members;
+        let n = x.nrows();
+        let full = cfg.batch_size >= n;
+        let bs = cfg.batch_size.min(n);
+        let tcols = self.target_cols(cfg.loss);
+        let layers = self.dense.len();
+        let lr: Vec<F> = lrs.iter().map(|&v| F::of(v)).collect();
+        let lengths: Vec<usize> = self.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect();
+        let mut state = cfg.optimizer.state::<F>(&lengths);
+
+        let mut ws = Workspace::new(self, bs, tcols);
+        let mut eval = (!full).then(|| Workspace::new(self, n, tcols));
+        let mut test = cfg.test.map(|(tx, ty)| {
+            let mut t = Workspace::new(self, tx.nrows(), tcols);
+            t.load_shared_x(tx, k_n);
+            t.load_shared_y(ty, k_n);
+            (t, tx.nrows())
+        });
+        if let Some(e) = eval.as_mut() {
+            e.load_shared_x(x, k_n);
+            e.load_shared_y(y, k_n);
+        }
+        if full {
+            ws.load_shared_x(x, k_n);
+            ws.load_shared_y(y, k_n);
+        }
+        let mut order: Vec<Vec<usize>> = if full { Vec::new() } else { vec![(0..n).collect(); k_n] };
+
+        for epoch in 1..=cfg.epochs {
+            if full {
+                self.forward(&mut ws, n, layers);
+                if epoch > 1 {
+                    self.score(&mut ws, n, cfg.loss, cfg.metric, true);
+                    if self.report(epoch - 1, &ws, test.as_mut(), cfg, &mut on_epoch).is_break() {
+                        return Ok(());
+                    }
+                }
+                self.backward(&mut ws, n, cfg.loss);
+                self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
+            } else {
+                for (perm, rng) in order.iter_mut().zip(&mut self.shuffle_rngs) {
+                    perm.shuffle(rng);
+                }
+                for start in (0..n).step_by(bs) {
+                    let rows = bs.min(n - start);
+                    ws.gather(x, y, &order, start, rows);
+                    self.forward(&mut ws, rows, layers);
+                    self.backward(&mut ws, rows, cfg.loss);
+                    self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
+                }
+                let e = eval.as_mut().expect("mini-batch evaluation workspace");
+                self.evaluate(e, n, cfg.loss, cfg.metric);
+                if self.report(epoch, e, test.as_mut(), cfg, &mut on_epoch).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        if full && cfg.epochs > 0 {
+            self.evaluate(&mut ws, n, cfg.loss, cfg.metric);
+            let _ = self.report(cfg.epochs, &ws, test.as_mut(), cfg, &mut on_epoch);
+        }
+        Ok(())
+    }
+
+    fn report(
+        &self,
+        epoch: usize,
+        train: &Workspace<F>,
+        test: Option<&mut (Workspace<F>, usize)>,
+        cfg: &FitConfig<F>,
+        on_epoch: &mut impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let test = test.map(|(t, rows)| {
+            self.forward(t, *rows, self.dense.len());
+            self.score(t, *rows, cfg.loss, cfg.metric, false);
+            &*t
+        });
+        on_epoch(&EpochReport {
+            epoch,
+            train_loss: &train.loss,
+            train_metric: &train.metric,
+            test_loss: test.map(|t| t.loss.as_slice()),
+            test_metric: test.map(|t| t.metric.as_slice()),
+        })
+    }
+
+    fn check_fit(&self, x: ArrayView2<F>, y: ArrayView2<F>, cfg: &FitConfig<F>, lrs: &[f64]) -> Result<()> {
+        self.check_complete()?;
+        cfg.optimizer.validate()?;
+        if lrs.len() != self.members {
+            return Err(Error::MemberCount { what: "learning rates", expected: self.members, got: lrs.len() });
+        }
+        lrs.iter().try_for_each(|&lr| check_lr(lr))?;
+        if cfg.batch_size == 0 {
+            return Err(Error::InvalidHyperparameter { name: "batch size", value: 0.0, rule: "must be at least 1" });
+        }
+        let loss_cols = cfg.loss.target_columns(self.output_dim());
+        let metric_cols = cfg.metric.target_columns(self.output_dim());
+        if loss_cols != metric_cols {
+            return Err(Error::ColumnMismatch {
+                what: "the metric's targets (loss and metric disagree)",
+                expected: loss_cols,
+                got: metric_cols,
+            });
+        }
+        let classes = matches!(cfg.loss, Loss::Cce).then_some(self.output_dim());
+        let input = self.input_dim.unwrap_or(0);
+        let pairs = std::iter::once(("training data", x, y)).chain(cfg.test.map(|(tx, ty)| ("test data", tx, ty)));
+        for (what, x, y) in pairs {
+            if x.nrows() != y.nrows() {
+                return Err(Error::RowMismatch { what, x_rows: x.nrows(), y_rows: y.nrows() });
+            }
+            check_features(what, x, input)?;
+            check_targets(what, y, loss_cols, classes)?;
+        }
+        Ok(())
+    }
+}

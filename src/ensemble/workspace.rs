@@ -1,0 +1,212 @@
+//! Per-fit scratch buffers and the passes that use them: forward, backward,
+//! evaluation. Buffers are sized once for a number of rows (the batch size,
+//! or the evaluation set) and reused every step, so training allocates
+//! nothing in steady state.
+
+use super::{kernels, Ensemble, MAX_SOURCES};
+use crate::layers::Source;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::regularizers;
+use crate::scalar::Real;
+use ndarray::ArrayView2;
+
+/// Scratch buffers for one ensemble at a fixed maximum number of rows.
+#[derive(Clone, Debug)]
+pub struct Workspace<F> {
+    members: usize,
+    /// Inputs `[(n·input_dim + i)·K + k]`.
+    x: Vec<F>,
+    /// Targets `[(n·target_cols + t)·K + k]`.
+    y: Vec<F>,
+    outs: Vec<Vec<F>>,
+    deltas: Vec<Vec<F>>,
+    gw: Vec<Vec<F>>,
+    gb: Vec<Vec<F>>,
+    /// Loss (+ penalty) per member after [`Ensemble::evaluate`].
+    pub loss: Vec<F>,
+    /// Metric per member after [`Ensemble::evaluate`].
+    pub metric: Vec<F>,
+}
+
+impl<F: Real> Workspace<F> {
+    /// Buffers for up to `rows` samples with `target_cols` target columns.
+    pub fn new(ens: &Ensemble<F>, rows: usize, target_cols: usize) -> Self {
+        let k = ens.members;
+        let per_layer = |f: &dyn Fn(&super::DenseParams<F>) -> usize| -> Vec<Vec<F>> {
+            ens.dense.iter().map(|p| vec![F::zero(); f(p) * k]).collect()
+        };
+        Workspace {
+            members: k,
+            x: vec![F::zero(); rows * ens.input_dim.unwrap_or(0) * k],
+            y: vec![F::zero(); rows * target_cols * k],
+            outs: per_layer(&|p| rows * p.units),
+            deltas: per_layer(&|p| rows * p.units),
+            gw: per_layer(&|p| p.fan_in * p.units),
+            gb: per_layer(&|p| p.units),
+            loss: vec![F::zero(); k],
+            metric: vec![F::zero(); k],
+        }
+    }
+
+    /// Copies the same inputs to every member (rows of `x` in order).
+    pub fn load_shared_x(&mut self, x: ArrayView2<F>, members: usize) {
+        broadcast(&mut self.x, x, members);
+    }
+
+    /// Copies the same targets to every member.
+    pub fn load_shared_y(&mut self, y: ArrayView2<F>, members: usize) {
+        broadcast(&mut self.y, y, members);
+    }
+
+    /// Gathers rows `order[k][start..start + rows]` of x and y for each member k.
+    pub fn gather(&mut self, x: ArrayView2<F>, y: ArrayView2<F>, order: &[Vec<usize>], start: usize, rows: usize) {
+        let k_n = self.members;
+        let (dx, dy) = (x.ncols(), y.ncols());
+        for (k, perm) in order.iter().enumerate() {
+            for (n, &src) in perm[start..start + rows].iter().enumerate() {
+                for i in 0..dx {
+                    self.x[(n * dx + i) * k_n + k] = x[[src, i]];
+                }
+                for t in 0..dy {
+                    self.y[(n * dy + t) * k_n + k] = y[[src, t]];
+                }
+            }
+        }
+    }
+
+    /// The buffer holding a source's values.
+    pub(crate) fn source(&self, src: &Source) -> &[F] {
+        match *src {
+            Source::Input { .. } => &self.x,
+            Source::Dense { dense, .. } => &self.outs[dense],
+        }
+    }
+
+    /// Output of the last Dense layer.
+    pub fn scores(&self) -> &[F] {
+        self.outs.last().map_or(&[], |v| v.as_slice())
+    }
+}
+
+fn broadcast<F: Real>(dst: &mut [F], src: ArrayView2<F>, members: usize) {
+    for (v, slot) in src.iter().zip(dst.chunks_exact_mut(members)) {
+        slot.fill(*v);
+    }
+}
+
+/// The input buffers of a Dense layer's sources.
+fn inputs_of<'a, F: Real>(
+    sources: &[Source],
+    x: &'a [F],
+    outs: &'a [Vec<F>],
+    buf: &mut [&'a [F]; MAX_SOURCES],
+) -> usize {
+    for (slot, src) in buf.iter_mut().zip(sources) {
+        *slot = match *src {
+            Source::Input { .. } => x,
+            Source::Dense { dense, .. } => &outs[dense],
+        };
+    }
+    sources.len()
+}
+
+impl<F: Real> Ensemble<F> {
+    /// Forward pass of the first `upto` Dense layers over `rows` samples.
+    pub(crate) fn forward(&self, ws: &mut Workspace<F>, rows: usize, upto: usize) {
+        for (pi, p) in self.dense.iter().enumerate().take(upto) {
+            let (done, rest) = ws.outs.split_at_mut(pi);
+            let mut bufs: [&[F]; MAX_SOURCES] = [&[]; MAX_SOURCES];
+            let n = inputs_of(&p.inputs, &ws.x, done, &mut bufs);
+            kernels::forward(p, &bufs[..n], rows, self.members, &mut rest[0]);
+        }
+    }
+
+    /// Loss (plus the penalty when `penalty`) and metric per member from the
+    /// scores in `ws` (run [`Self::forward`] first).
+    pub(crate) fn score(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric, penalty: bool) {
+        let outputs = self.output_dim();
+        let scores = ws.outs.last().expect("network has a Dense layer");
+        loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
+        for p in self.dense.iter().filter(|_| penalty) {
+            regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss);
+        }
+        metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
+    }
+
+    /// Forward pass plus [`Self::score`].
+    pub(crate) fn evaluate(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric) {
+        self.forward(ws, rows, self.dense.len());
+        self.score(ws, rows, loss, metric, true);
+    }
+
+    /// Gradients of loss + penalty with respect to every weight and bias, from
+    /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`).
+    pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss) {
+        let k_n = self.members;
+        let last = self.dense.len() - 1;
+        let outputs = self.output_dim();
+        loss.gradient_into(&ws.outs[last], &ws.y, rows, outputs, k_n, &mut ws.deltas[last]);
+        for d in &mut ws.deltas[..last] {
+            d.fill(F::zero());
+        }
+        for pi in (0..=last).rev() {
+            let p = &self.dense[pi];
+            let len = rows * p.units * k_n;
+            let (earlier, rest) = ws.deltas.split_at_mut(pi);
+            let delta = &mut rest[0];
+            p.activation.backprop_in_place(&ws.outs[pi][..len], &mut delta[..len]);
+            let mut bufs: [&[F]; MAX_SOURCES] = [&[]; MAX_SOURCES];
+            let n = inputs_of(&p.inputs, &ws.x, &ws.outs, &mut bufs);
+            kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
+            if p.regularized() {
+                regularizers::add_gradient(&p.w, &p.l1, &p.l2, &mut ws.gw[pi]);
+            }
+            let mut row = 0;
+            for src in &p.inputs {
+                if let Source::Dense { dense, dim } = *src {
+                    kernels::input_grad(p, row, dim, delta, rows, k_n, &mut earlier[dense]);
+                }
+                row += src.dim();
+            }
+        }
+    }
+
+    /// Weight gradients of Dense layer `dense` left by [`Self::backward`]:
+    /// (weights, biases) in ensemble layout.
+    pub(crate) fn grads<'w>(&self, ws: &'w Workspace<F>, dense: usize) -> (&'w [F], &'w [F]) {
+        (&ws.gw[dense], &ws.gb[dense])
+    }
+
+    /// Applies the optimizer to every weight array with per-member rates.
+    pub(crate) fn apply_update(
+        &mut self,
+        ws: &Workspace<F>,
+        opt: &crate::optimizers::Optimizer,
+        state: &mut crate::optimizers::OptimizerState<F>,
+        lr: &[F],
+    ) {
+        state.begin_step();
+        for (pi, p) in self.dense.iter_mut().enumerate() {
+            opt.update(state, 2 * pi, &mut p.w, &ws.gw[pi], lr);
+            opt.update(state, 2 * pi + 1, &mut p.b, &ws.gb[pi], lr);
+        }
+    }
+
+    /// Target columns a loss/metric pair needs.
+    pub(crate) fn target_cols(&self, loss: Loss) -> usize {
+        loss.target_columns(self.output_dim())
+    }
+}
+
+/// Member `k`'s gradient, flattened like [`Ensemble::params`].
+pub(crate) fn workspace_grads<F: Real>(ens: &Ensemble<F>, ws: &Workspace<F>, k: usize) -> Vec<F> {
+    let k_n = ens.members;
+    let mut out = Vec::new();
+    for pi in 0..ens.dense.len() {
+        let (gw, gb) = ens.grads(ws, pi);
+        out.extend(gw.iter().skip(k).step_by(k_n));
+        out.extend(gb.iter().skip(k).step_by(k_n));
+    }
+    out
+}

@@ -1,0 +1,212 @@
+//! Loss functions: the course's `losses.py` (MSE and CCE), value and gradient
+//! with respect to the scores, side by side.
+//!
+//! - **MSE** = mean over samples of the *sum* over outputs of (s - y)²;
+//!   gradient 2(s - y)/N.
+//! - **CCE** = softmax followed by categorical cross-entropy against class
+//!   labels (one column holding the class index). It takes raw scores (use a
+//!   `linear` output layer) and subtracts the per-sample maximum before
+//!   exponentiating, so it is stable for scores of any size. Gradient
+//!   (softmax(s) - onehot(y))/N.
+//!
+//! The `*_into` functions work on the ensemble layout used by every kernel:
+//! `scores[(n·outputs + o)·K + k]` for sample n, output o, member k, and write
+//! one value per member. [`Loss::value`] and [`Loss::gradient`] are the
+//! course's two-dimensional forms (one network, rows = samples).
+
+use crate::scalar::Real;
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// A loss function of the scores and the targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Mean over samples of the summed squared error.
+    Mse,
+    /// Softmax + categorical cross-entropy on class-index targets.
+    Cce,
+}
+
+impl Loss {
+    /// Number of target columns this loss expects for `outputs` scores.
+    pub fn target_columns(&self, outputs: usize) -> usize {
+        match self {
+            Loss::Mse => outputs,
+            Loss::Cce => 1,
+        }
+    }
+
+    /// Loss per member: `out[k]` for scores of `rows` samples × `outputs` × K.
+    pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
+        let k_n = out.len();
+        out.fill(F::zero());
+        let inv_n = F::one() / F::of(rows as f64);
+        match self {
+            Loss::Mse => {
+                for (s, y) in scores[..rows * outputs * k_n].chunks_exact(k_n).zip(targets.chunks_exact(k_n)) {
+                    for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
+                        let d = s - y;
+                        *o += d * d;
+                    }
+                }
+            }
+            Loss::Cce => {
+                for n in 0..rows {
+                    let s = &scores[n * outputs * k_n..(n + 1) * outputs * k_n];
+                    let labels = &targets[n * k_n..(n + 1) * k_n];
+                    for k in 0..k_n {
+                        let (m, sum) = softmax_stats(s, outputs, k_n, k);
+                        let label = labels[k].to_usize().unwrap_or(0);
+                        out[k] += m + sum.ln() - s[label * k_n + k];
+                    }
+                }
+            }
+        }
+        out.iter_mut().for_each(|o| *o *= inv_n);
+    }
+
+    /// d loss / d scores, written into `grad` (same layout as `scores`).
+    pub fn gradient_into<F: Real>(
+        &self,
+        scores: &[F],
+        targets: &[F],
+        rows: usize,
+        outputs: usize,
+        members: usize,
+        grad: &mut [F],
+    ) {
+        let len = rows * outputs * members;
+        let inv_n = F::one() / F::of(rows as f64);
+        match self {
+            Loss::Mse => {
+                let c = F::of(2.0) * inv_n;
+                for ((g, &s), &y) in grad[..len].iter_mut().zip(&scores[..len]).zip(targets) {
+                    *g = c * (s - y);
+                }
+            }
+            Loss::Cce => {
+                for n in 0..rows {
+                    let block = n * outputs * members..(n + 1) * outputs * members;
+                    let s = &scores[block.clone()];
+                    let g = &mut grad[block];
+                    let labels = &targets[n * members..(n + 1) * members];
+                    for k in 0..members {
+                        let (m, sum) = softmax_stats(s, outputs, members, k);
+                        let inv_sum = F::one() / sum;
+                        for o in 0..outputs {
+                            g[o * members + k] = (s[o * members + k] - m).fast_exp() * inv_sum * inv_n;
+                        }
+                        let label = labels[k].to_usize().unwrap_or(0);
+                        g[label * members + k] -= inv_n;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The course's `__call__`: loss of one network's scores (rows = samples).
+    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> F {
+        let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
+        let mut out = [F::zero()];
+        self.value_into(
+            s.as_slice().unwrap_or(&[]),
+            y.as_slice().unwrap_or(&[]),
+            scores.nrows(),
+            scores.ncols(),
+            &mut out,
+        );
+        out[0]
+    }
+
+    /// The course's `gradient`: d loss / d scores for one network.
+    pub fn gradient<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Array2<F> {
+        let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
+        let mut g = Array2::zeros(scores.raw_dim());
+        self.gradient_into(
+            s.as_slice().unwrap_or(&[]),
+            y.as_slice().unwrap_or(&[]),
+            scores.nrows(),
+            scores.ncols(),
+            1,
+            g.as_slice_mut().unwrap_or(&mut []),
+        );
+        g
+    }
+}
+
+/// Max score and Σ exp(s - max) of one sample of member k.
+#[inline]
+fn softmax_stats<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> (F, F) {
+    let mut m = F::neg_infinity();
+    for o in 0..outputs {
+        m = m.max(s[o * members + k]);
+    }
+    let mut sum = F::zero();
+    for o in 0..outputs {
+        sum += (s[o * members + k] - m).fast_exp();
+    }
+    (m, sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn mse_reference_value() {
+        // mean over 2 samples of the summed squared error: ((0.5² + 1²) + (2²+0)) / 2
+        let s = array![[0.5f64, 1.0], [-1.0, 2.0]];
+        let y = array![[0.0f64, 0.0], [1.0, 2.0]];
+        assert!((Loss::Mse.value(s.view(), y.view()) - 2.625).abs() < 1e-15);
+    }
+
+    #[test]
+    fn cce_reference_value_and_large_scores() {
+        // python: s=[1,2,3]; -log(exp(s[2])/sum(exp(s))) = 0.40760596444437
+        let s = array![[1.0f64, 2.0, 3.0]];
+        let y = array![[2.0f64]];
+        assert!((Loss::Cce.value(s.view(), y.view()) - 0.407_605_964_444_38).abs() < 1e-12);
+        // Shifting by 1000 must change nothing (stability).
+        let big = s.mapv(|v| v + 1000.0);
+        assert!((Loss::Cce.value(big.view(), y.view()) - 0.407_605_964_444_38).abs() < 1e-12);
+        let g = Loss::Cce.gradient(big.view(), y.view());
+        assert!(g.iter().all(|v| v.is_finite()));
+        let f = array![[1e30f32, -1e30]];
+        assert!(Loss::Cce.value(f.view(), array![[1.0f32]].view()).is_finite());
+    }
+
+    fn check_gradient(loss: Loss, s: Array2<f64>, y: Array2<f64>) {
+        let g = loss.gradient(s.view(), y.view());
+        let h = 1e-6;
+        for idx in 0..s.len() {
+            let (r, c) = (idx / s.ncols(), idx % s.ncols());
+            let mut p = s.clone();
+            p[[r, c]] += h;
+            let mut m = s.clone();
+            m[[r, c]] -= h;
+            let fd = (loss.value(p.view(), y.view()) - loss.value(m.view(), y.view())) / (2.0 * h);
+            let err = (fd - g[[r, c]]).abs() / g[[r, c]].abs().max(1e-3);
+            assert!(err < 1e-6, "{loss:?} [{r},{c}]: analytic {}, numeric {fd}", g[[r, c]]);
+        }
+    }
+
+    #[test]
+    fn mse_gradient_matches_finite_difference() {
+        check_gradient(
+            Loss::Mse,
+            array![[0.3, -0.7], [1.2, 0.1], [-0.4, 0.9]],
+            array![[1.0, -1.0], [0.0, 0.5], [-1.0, 1.0]],
+        );
+    }
+
+    #[test]
+    fn cce_gradient_matches_finite_difference() {
+        check_gradient(
+            Loss::Cce,
+            array![[0.3, -0.7, 2.0], [1.2, 0.1, -0.5], [-0.4, 0.9, 0.0]],
+            array![[2.0], [0.0], [1.0]],
+        );
+    }
+}

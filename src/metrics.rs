@@ -1,0 +1,144 @@
+//! Metrics: the course's `metrics.py` (`mse`, `acc`, `acc_xor`). A metric is
+//! read, never trained on, and never modifies its input.
+//!
+//! - **mse**: mean over samples of the sum over outputs of (s - y)².
+//! - **acc**: fraction of samples whose argmax score equals the class label.
+//! - **acc_xor**: scores > 0.5 count as 1, scores < -0.5 as -1, the rest stay
+//!   as they are; the fraction of entries then equal to the target.
+//!
+//! Like the losses, the `*_into` form works on the ensemble layout
+//! (`[(n·outputs + o)·K + k]`) and writes one value per member.
+
+use crate::losses::Loss;
+use crate::scalar::Real;
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+/// A metric of the scores and the targets; higher is better except for `Mse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Mean summed squared error (lower is better).
+    Mse,
+    /// Classification accuracy (argmax vs class label).
+    Acc,
+    /// The course's XOR accuracy on ±1 targets.
+    AccXor,
+}
+
+impl Metric {
+    /// The name used in experiment files and results.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Mse => "mse",
+            Metric::Acc => "acc",
+            Metric::AccXor => "acc_xor",
+        }
+    }
+
+    /// True when larger values are better.
+    pub fn higher_is_better(&self) -> bool {
+        !matches!(self, Metric::Mse)
+    }
+
+    /// Number of target columns this metric expects for `outputs` scores.
+    pub fn target_columns(&self, outputs: usize) -> usize {
+        match self {
+            Metric::Acc => 1,
+            _ => outputs,
+        }
+    }
+
+    /// Metric per member, written to `out[k]`.
+    pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
+        let members = out.len();
+        match self {
+            Metric::Mse => Loss::Mse.value_into(scores, targets, rows, outputs, out),
+            Metric::AccXor => {
+                out.fill(F::zero());
+                let (hi, lo) = (F::of(0.5), F::of(-0.5));
+                let len = rows * outputs * members;
+                for (s, y) in scores[..len].chunks_exact(members).zip(targets.chunks_exact(members)) {
+                    for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
+                        let q = if s > hi {
+                            F::one()
+                        } else if s < lo {
+                            -F::one()
+                        } else {
+                            s
+                        };
+                        if q == y {
+                            *o += F::one();
+                        }
+                    }
+                }
+                let inv = F::one() / F::of((rows * outputs) as f64);
+                out.iter_mut().for_each(|o| *o *= inv);
+            }
+            Metric::Acc => {
+                out.fill(F::zero());
+                for n in 0..rows {
+                    let s = &scores[n * outputs * members..(n + 1) * outputs * members];
+                    let labels = &targets[n * members..(n + 1) * members];
+                    for k in 0..members {
+                        let mut best = 0;
+                        for o in 1..outputs {
+                            if s[o * members + k] > s[best * members + k] {
+                                best = o;
+                            }
+                        }
+                        if labels[k].to_usize() == Some(best) {
+                            out[k] += F::one();
+                        }
+                    }
+                }
+                let inv = F::one() / F::of(rows as f64);
+                out.iter_mut().for_each(|o| *o *= inv);
+            }
+        }
+    }
+
+    /// The metric of one network's scores (rows = samples).
+    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> F {
+        let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
+        let mut out = [F::zero()];
+        self.value_into(
+            s.as_slice().unwrap_or(&[]),
+            y.as_slice().unwrap_or(&[]),
+            scores.nrows(),
+            scores.ncols(),
+            &mut out,
+        );
+        out[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn acc_xor_follows_the_course_rule() {
+        // 0.8 -> 1 (match), -0.7 -> -1 (match), 0.2 stays 0.2 (no match), -0.6 -> -1 (no match, target 1)
+        let s = array![[0.8f32], [-0.7], [0.2], [-0.6]];
+        let y = array![[1.0f32], [-1.0], [1.0], [1.0]];
+        assert_eq!(Metric::AccXor.value(s.view(), y.view()), 0.5);
+        // The input is untouched.
+        assert_eq!(s, array![[0.8f32], [-0.7], [0.2], [-0.6]]);
+    }
+
+    #[test]
+    fn acc_is_argmax_against_labels() {
+        let s = array![[1.8f32, 0.5], [-2.2, -1.7], [0.0, 3.0]];
+        let y = array![[0.0f32], [1.0], [0.0]];
+        assert!((Metric::Acc.value(s.view(), y.view()) - 2.0 / 3.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn mse_metric_equals_mse_loss() {
+        let s = array![[0.5f64, 1.0], [-1.0, 2.0]];
+        let y = array![[0.0f64, 0.0], [1.0, 2.0]];
+        assert_eq!(Metric::Mse.value(s.view(), y.view()), 2.625);
+    }
+}

@@ -1,0 +1,210 @@
+//! The engine's behaviour on the course's problem: solving XOR, determinism,
+//! ensemble = many single networks, and a typed error for each bad input.
+
+use ndarray::{array, Array2};
+use netsweep::ensemble::FitConfig;
+use netsweep::{
+    data, Activation, ConcatInput, Dense, Ensemble, Error, Fit, Input, Layer, Loss, Metric, Network, Optimizer,
+    Regularizer,
+};
+use std::ops::ControlFlow;
+
+fn arch_layers(name: &str) -> Vec<Layer> {
+    match name {
+        "2-2-1" => vec![Dense::new(2, Activation::Tanh).input_dim(2).into(), Dense::new(1, Activation::Tanh).into()],
+        _ => vec![
+            Dense::new(1, Activation::Tanh).input_dim(2).into(),
+            ConcatInput::new(Input::new(2)).into(),
+            Dense::new(1, Activation::Tanh).into(),
+        ],
+    }
+}
+
+fn network(name: &str, seed: u64) -> Network {
+    let mut net = Network::new(seed);
+    for l in arch_layers(name) {
+        net.add(l).unwrap();
+    }
+    net
+}
+
+#[test]
+fn both_architectures_solve_xor_for_a_clear_majority_of_50_seeds() {
+    // Setting: full-batch SGD, lr 0.3, 1000 epochs, no regularizer.
+    let xor = data::xor::<f32>();
+    for arch in ["2-2-1", "concat"] {
+        let solved = (0..50)
+            .filter(|&seed| {
+                let mut net = network(arch, seed);
+                let h = net.fit(xor.x.view(), xor.y.view(), &Fit::new(1000, Optimizer::sgd(0.3))).unwrap();
+                *h.metric.last().unwrap() == 1.0
+            })
+            .count();
+        assert!(solved >= 35, "{arch}: only {solved}/50 seeds solved XOR");
+    }
+}
+
+#[test]
+fn training_loss_falls() {
+    let xor = data::xor::<f32>();
+    let mut net = network("2-2-1", 3);
+    let h = net.fit(xor.x.view(), xor.y.view(), &Fit::new(300, Optimizer::sgd(0.1))).unwrap();
+    assert_eq!(h.loss.len(), 300);
+    assert!(h.loss[299] < 0.5 * h.loss[0], "loss {} -> {}", h.loss[0], h.loss[299]);
+}
+
+#[test]
+fn same_seed_gives_identical_history_and_weights_different_seeds_differ() {
+    let run = |seed| {
+        let xor = data::xor::<f32>();
+        let mut net = network("concat", seed);
+        let fit = Fit { batch_size: 2, ..Fit::new(200, Optimizer::adam(0.01)) };
+        let h = net.fit(xor.x.view(), xor.y.view(), &fit).unwrap();
+        (h, net.params())
+    };
+    let (h1, p1) = run(42);
+    let (h2, p2) = run(42);
+    assert_eq!(h1, h2);
+    assert_eq!(p1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), p2.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    let (_, p3) = run(43);
+    assert_ne!(p1, p3);
+    // And on another thread.
+    let (h4, p4) = std::thread::spawn(move || run(42)).join().unwrap();
+    assert_eq!((h1, p1), (h4, p4));
+}
+
+/// K members with their own seed, lr, l1, l2 against K separate networks.
+fn ensemble_matches_singles(arch: &str, batch_size: usize) {
+    let xor = data::xor::<f32>();
+    let seeds = [5u64, 6, 7, 8, 9, 10, 11];
+    let lrs = [0.01, 0.03, 0.1, 0.3, 1.0, 0.2, 0.05];
+    let l1s = [0.0, 0.001, 0.01, 0.0, 0.001, 0.0, 0.02];
+    let l2s = [0.0, 0.0, 0.001, 0.01, 0.1, 0.0, 0.003];
+    let mut ens = Ensemble::<f32>::new(&seeds);
+    for l in arch_layers(arch) {
+        ens.add(l).unwrap();
+    }
+    for k in 0..seeds.len() {
+        ens.set_regularization(k, l1s[k], l2s[k]);
+    }
+    let cfg = FitConfig {
+        epochs: 150,
+        batch_size,
+        optimizer: Optimizer::sgd(0.1),
+        loss: Loss::Mse,
+        metric: Metric::AccXor,
+        test: None,
+    };
+    let mut losses = vec![Vec::new(); seeds.len()];
+    ens.fit(xor.x.view(), xor.y.view(), &cfg, &lrs, |r| {
+        for (k, l) in losses.iter_mut().enumerate() {
+            l.push(r.train_loss[k]);
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    for k in 0..seeds.len() {
+        let mut net = Network::new(seeds[k]);
+        for l in arch_layers(arch) {
+            let l = match l {
+                Layer::Dense(d) => Layer::Dense(d.regularizer(Regularizer::L1L2 { l1: l1s[k], l2: l2s[k] })),
+                other => other,
+            };
+            net.add(l).unwrap();
+        }
+        let fit = Fit { batch_size, ..Fit::new(150, Optimizer::sgd(lrs[k])) };
+        let h = net.fit(xor.x.view(), xor.y.view(), &fit).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&net.params()), bits(&ens.params(k)), "{arch} member {k} weights");
+        let single: Vec<f32> = h.loss.iter().map(|&v| v as f32).collect();
+        assert_eq!(bits(&single), bits(&losses[k]), "{arch} member {k} loss curve");
+    }
+}
+
+#[test]
+fn ensemble_of_k_equals_k_single_networks_bit_for_bit() {
+    for arch in ["2-2-1", "concat"] {
+        ensemble_matches_singles(arch, 4);
+        ensemble_matches_singles(arch, 3); // mini-batches with per-member shuffles
+    }
+}
+
+#[test]
+fn forward_upto_and_concat_output() {
+    let xor = data::xor::<f32>();
+    let net = network("concat", 1);
+    let h = net.forward_upto(0, xor.x.view()).unwrap();
+    let c = net.forward_upto(1, xor.x.view()).unwrap();
+    assert_eq!(c.ncols(), 3);
+    // [X, S]: input columns first, then the previous layer's output.
+    assert_eq!(c.column(0), xor.x.column(0));
+    assert_eq!(c.column(1), xor.x.column(1));
+    assert_eq!(c.column(2), h.column(0));
+    let w = net.weights(1);
+    assert_eq!(w.dim(), (4, 1), "course shape (dim(X)+1, units)");
+    assert_eq!(w[[3, 0]], 0.0, "bias row starts at zero");
+    assert_eq!(net.predict(xor.x.view()).unwrap().dim(), (4, 1));
+    assert!(net.layer(5).is_none());
+}
+
+#[test]
+fn bad_inputs_return_typed_errors() {
+    let mut net = Network::<f32>::new(0);
+    assert_eq!(net.add(ConcatInput::new(Input::new(2))).unwrap_err(), Error::ConcatFirst { index: 0 });
+    assert_eq!(net.add(Dense::new(3, Activation::Tanh)).unwrap_err(), Error::MissingInputDim { index: 0 });
+    assert_eq!(
+        net.add(Dense::new(0, Activation::Tanh).input_dim(2)).unwrap_err().to_string(),
+        "layer 0 (Dense) has units = 0; it must be at least 1"
+    );
+    net.add(Dense::new(2, Activation::Tanh).input_dim(2)).unwrap();
+    let e = net.add(Dense::new(1, Activation::Tanh).input_dim(3)).unwrap_err();
+    assert_eq!(e.to_string(), "layer 1 (Dense) expects input_dim 3, but the previous layer outputs 2");
+    assert_eq!(
+        net.add(ConcatInput::new(Input::new(5))).unwrap_err(),
+        Error::ConcatInputDim { index: 1, expected: 2, got: 5 }
+    );
+    net.add(Dense::new(1, Activation::Tanh)).unwrap();
+
+    let x = array![[-1.0f32, -1.0], [1.0, 1.0]];
+    let y3: Array2<f32> = array![[1.0], [-1.0], [1.0]];
+    let e = net.fit(x.view(), y3.view(), &Fit::new(10, Optimizer::sgd(0.1))).unwrap_err();
+    assert_eq!(e, Error::RowMismatch { what: "training data", x_rows: 2, y_rows: 3 });
+    let bad = array![[-1.0f32, f32::INFINITY], [1.0, 1.0]];
+    let y = array![[1.0f32], [1.0]];
+    let e = net.fit(bad.view(), y.view(), &Fit::new(10, Optimizer::sgd(0.1))).unwrap_err();
+    assert!(e.to_string().contains("non-finite value (inf) at row 0, column 1"), "{e}");
+    let e = net.fit(x.view(), y.view(), &Fit::new(10, Optimizer::sgd(-0.5))).unwrap_err();
+    assert_eq!(e.to_string(), "invalid learning rate: -0.5 (must be > 0)");
+    let e = net.fit(x.view(), y.view(), &Fit { batch_size: 0, ..Fit::new(10, Optimizer::sgd(0.1)) }).unwrap_err();
+    assert!(e.to_string().contains("batch size"), "{e}");
+    let wide = array![[1.0f32, 2.0, 3.0]];
+    assert!(matches!(net.predict(wide.view()), Err(Error::ColumnMismatch { expected: 2, got: 3, .. })));
+    let mut open = Network::<f32>::new(0);
+    open.add(Dense::new(1, Activation::Tanh).input_dim(2)).unwrap();
+    open.add(ConcatInput::new(Input::new(2))).unwrap();
+    assert!(matches!(
+        open.fit(x.view(), y.view(), &Fit::new(1, Optimizer::sgd(0.1))),
+        Err(Error::NoOutputLayer { .. })
+    ));
+}
+
+#[test]
+fn classification_with_cce_learns_a_separable_problem() {
+    // Three well-separated clusters; CCE with a linear output and Adam.
+    let x = Array2::from_shape_fn((30, 2), |(r, c)| {
+        let class = (r % 3) as f32;
+        let jitter = ((r * 7 + c * 3) % 5) as f32 * 0.05;
+        if c == 0 {
+            class * 2.0 + jitter
+        } else {
+            -class + jitter
+        }
+    });
+    let y = Array2::from_shape_fn((30, 1), |(r, _)| (r % 3) as f32);
+    let mut net = Network::<f32>::new(1);
+    net.add(Dense::new(8, Activation::Relu).input_dim(2)).unwrap();
+    net.add(Dense::new(3, Activation::Linear)).unwrap();
+    let fit = Fit { batch_size: 8, loss: Loss::Cce, metric: Metric::Acc, ..Fit::new(200, Optimizer::adam(0.01)) };
+    let h = net.fit(x.view(), y.view(), &fit).unwrap();
+    assert_eq!(*h.metric.last().unwrap(), 1.0, "final accuracy {:?}", h.metric.last());
+}
