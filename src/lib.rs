@@ -33,8 +33,10 @@ pub mod losses;
 pub mod metrics;
 pub mod models;
 pub mod optimizers;
+pub mod plot;
 pub mod regularizers;
 pub mod scalar;
+pub mod sweep;
 
 pub use activations::Activation;
 pub use ensemble::Ensemble;

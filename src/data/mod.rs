@@ -9,6 +9,15 @@ use crate::error::{Error, Result};
 use crate::scalar::Real;
 use ndarray::{Array2, ArrayView2};
 
+pub mod cifar10;
+pub mod csv_file;
+pub mod digits;
+pub mod error;
+pub mod mnist;
+pub mod prepare;
+
+pub use error::DataError;
+
 /// A supervised data set: features x (rows = samples) and targets y.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset<F> {

@@ -1,0 +1,218 @@
+//! Per-grid-point statistics: convergence rate with its Wilson interval,
+//! epochs-to-converge quantiles, final figures, aggregated curves and the
+//! fraction converged by each recorded epoch. A point is aggregated from its
+//! own runs only, sorted by seed index, so the result never depends on the
+//! order in which runs finished.
+
+use super::plan::{Criterion, Plan, PointParams};
+use super::record::RunRecord;
+use super::stats::{quantile, wilson, MeanStd, Quantiles, Z95};
+use serde::{Deserialize, Serialize};
+
+/// Statistics of one curve across a point's runs, per recorded epoch.
+/// Entries are null where no run has a value (every run diverged before).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesStats {
+    /// Mean.
+    pub mean: Vec<Option<f64>>,
+    /// Median.
+    pub median: Vec<Option<f64>>,
+    /// 10th percentile.
+    pub p10: Vec<Option<f64>>,
+    /// 25th percentile.
+    pub p25: Vec<Option<f64>>,
+    /// 75th percentile.
+    pub p75: Vec<Option<f64>>,
+    /// 90th percentile.
+    pub p90: Vec<Option<f64>>,
+}
+
+/// Aggregated curves of a point.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointCurves {
+    /// Training loss.
+    pub train_loss: SeriesStats,
+    /// Training metric.
+    pub train_metric: SeriesStats,
+    /// Test loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<SeriesStats>,
+    /// Test metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_metric: Option<SeriesStats>,
+}
+
+/// One entry of `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointSummary {
+    /// Grid point index.
+    pub point: usize,
+    /// Its parameters.
+    pub params: PointParams,
+    /// Runs (seeds).
+    pub runs: usize,
+    /// Runs that met the criterion at some epoch.
+    pub converged: usize,
+    /// Runs that still met it after the last epoch.
+    pub converged_at_end: usize,
+    /// Runs whose loss became NaN or infinite.
+    pub diverged: usize,
+    /// converged / runs.
+    pub convergence_rate: f64,
+    /// Lower end of the 95% Wilson interval of the rate.
+    pub rate_ci_low: f64,
+    /// Upper end of the 95% Wilson interval of the rate.
+    pub rate_ci_high: f64,
+    /// Epochs to converge among converged runs.
+    pub epochs_to_converge: Option<Quantiles>,
+    /// Final training loss over non-diverged runs.
+    pub final_train_loss: Option<MeanStd>,
+    /// Final training metric over non-diverged runs.
+    pub final_train_metric: Option<MeanStd>,
+    /// Final test loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_test_loss: Option<MeanStd>,
+    /// Final test metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_test_metric: Option<Quantiles>,
+    /// Best test metric over epochs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_test_metric: Option<Quantiles>,
+    /// Curves per recorded epoch.
+    pub curves: PointCurves,
+    /// Fraction of runs converged by each recorded epoch.
+    pub converged_by_epoch: Vec<f64>,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Experiment name.
+    pub name: String,
+    /// Hash of the resolved experiment.
+    pub experiment_hash: String,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Seeds per point.
+    pub seeds: usize,
+    /// The epochs every curve is recorded at.
+    pub record_epochs: Vec<usize>,
+    /// Convergence criterion.
+    pub criterion: Criterion,
+    /// Names of the axes with more than one value.
+    pub varying_axes: Vec<String>,
+    /// The grid's axes.
+    pub axes: super::plan::Axes,
+    /// One entry per grid point, in point order.
+    pub points: Vec<PointSummary>,
+}
+
+fn series(runs: &[&RunRecord], len: usize, pick: impl Fn(&RunRecord) -> Option<&[f32]>) -> SeriesStats {
+    let mut s = SeriesStats::default();
+    let mut column = Vec::with_capacity(runs.len());
+    for e in 0..len {
+        column.clear();
+        column.extend(runs.iter().filter_map(|r| pick(r).and_then(|c| c.get(e)).map(|&v| v as f64)));
+        column.sort_by(f64::total_cmp);
+        let stat = |q: f64| (!column.is_empty()).then(|| quantile(&column, q));
+        s.mean.push((!column.is_empty()).then(|| column.iter().sum::<f64>() / column.len() as f64));
+        s.median.push(stat(0.5));
+        s.p10.push(stat(0.1));
+        s.p25.push(stat(0.25));
+        s.p75.push(stat(0.75));
+        s.p90.push(stat(0.9));
+    }
+    s
+}
+
+/// Aggregates the runs of one grid point (any order; they are sorted here).
+pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> PointSummary {
+    runs.sort_by_key(|r| r.seed_index);
+    let refs: Vec<&RunRecord> = runs.iter().collect();
+    let n = runs.len();
+    let converged = runs.iter().filter(|r| r.converged).count();
+    let (lo, hi) = wilson(converged, n, Z95);
+    let etc: Vec<f64> = runs.iter().filter_map(|r| r.epochs_to_converge.map(|e| e as f64)).collect();
+    let vals = |f: fn(&RunRecord) -> Option<f32>| -> Vec<f64> { runs.iter().filter_map(f).map(f64::from).collect() };
+    let len = plan.record_epochs.len();
+    let has_test = plan.data.test.is_some();
+    let curves = PointCurves {
+        train_loss: series(&refs, len, |r| Some(&r.curves.train_loss)),
+        train_metric: series(&refs, len, |r| Some(&r.curves.train_metric)),
+        test_loss: has_test.then(|| series(&refs, len, |r| r.curves.test_loss.as_deref())),
+        test_metric: has_test.then(|| series(&refs, len, |r| r.curves.test_metric.as_deref())),
+    };
+    let converged_by_epoch = plan
+        .record_epochs
+        .iter()
+        .map(|&e| {
+            runs.iter().filter(|r| r.converged && r.epochs_to_converge.is_some_and(|c| c <= e)).count() as f64
+                / n as f64
+        })
+        .collect();
+    PointSummary {
+        point,
+        params: plan.point(point),
+        runs: n,
+        converged,
+        converged_at_end: runs.iter().filter(|r| r.converged_at_end).count(),
+        diverged: runs.iter().filter(|r| r.diverged).count(),
+        convergence_rate: converged as f64 / n as f64,
+        rate_ci_low: lo,
+        rate_ci_high: hi,
+        epochs_to_converge: Quantiles::of(&etc),
+        final_train_loss: MeanStd::of(&vals(|r| r.final_train_loss)),
+        final_train_metric: MeanStd::of(&vals(|r| r.final_train_metric)),
+        final_test_loss: has_test.then(|| MeanStd::of(&vals(|r| r.final_test_loss))).flatten(),
+        final_test_metric: has_test.then(|| Quantiles::of(&vals(|r| r.final_test_metric))).flatten(),
+        best_test_metric: has_test.then(|| Quantiles::of(&vals(|r| r.best_test_metric))).flatten(),
+        curves,
+        converged_by_epoch,
+    }
+}
+
+/// Collects runs as they arrive and aggregates each point as soon as all its
+/// seeds are in, so only incomplete points' runs are held in memory.
+pub struct Aggregator<'p> {
+    plan: &'p Plan,
+    pending: std::collections::BTreeMap<usize, Vec<RunRecord>>,
+    done: Vec<Option<PointSummary>>,
+}
+
+impl<'p> Aggregator<'p> {
+    /// An aggregator for a plan.
+    pub fn new(plan: &'p Plan) -> Self {
+        Aggregator { plan, pending: Default::default(), done: vec![None; plan.axes.points()] }
+    }
+
+    /// Adds one run.
+    pub fn push(&mut self, r: RunRecord) {
+        let point = r.point;
+        let list = self.pending.entry(point).or_default();
+        list.push(r);
+        if list.len() == self.plan.seeds() {
+            let runs = self.pending.remove(&point).unwrap_or_default();
+            self.done[point] = Some(aggregate_point(self.plan, point, runs));
+        }
+    }
+
+    /// The summary; points with missing runs are an error.
+    pub fn finish(self) -> Result<Summary, usize> {
+        let plan = self.plan;
+        let mut points = Vec::with_capacity(self.done.len());
+        for (i, p) in self.done.into_iter().enumerate() {
+            points.push(p.ok_or(i)?);
+        }
+        Ok(Summary {
+            name: plan.name.clone(),
+            experiment_hash: plan.hash.clone(),
+            epochs: plan.epochs(),
+            seeds: plan.seeds(),
+            record_epochs: plan.record_epochs.clone(),
+            criterion: plan.criterion.clone(),
+            varying_axes: plan.axes.varying().iter().map(|s| s.to_string()).collect(),
+            axes: plan.axes.clone(),
+            points,
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! The experiment file: serde types that map 1:1 onto the TOML a user writes
+//! (see `experiments/xor_grid.toml` for a commented template), parsed with
+//! unknown keys rejected and a "did you mean" for near misses.
+//!
+//! Parsing gives an [`ExperimentFile`]; [`crate::sweep::resolve`] then checks
+//! every value against the problem and turns it into an immutable plan.
+
+use crate::activations::Activation;
+use crate::data::prepare::Scale;
+use crate::init::Init;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One experiment: a problem, named architectures, a training setup and a grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// Name of the results folder (`results/<name>/`); defaults to the file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text, copied to the manifest.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Root of every run's seed.
+    #[serde(default)]
+    pub base_seed: u64,
+    /// Seeds (independent runs) per grid point.
+    pub seeds: usize,
+    /// The data.
+    pub problem: ProblemConfig,
+    /// Architectures by name.
+    pub architectures: BTreeMap<String, ArchitectureConfig>,
+    /// Training setup shared by every run (values the grid does not vary).
+    pub training: TrainingConfig,
+    /// Axes of the grid; each present list is crossed with the others.
+    #[serde(default)]
+    pub grid: GridConfig,
+    /// When a run counts as converged.
+    #[serde(default)]
+    pub convergence: Option<ConvergenceConfig>,
+    /// What is kept of each run.
+    #[serde(default)]
+    pub record: RecordConfig,
+}
+
+/// The problem to train on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProblemConfig {
+    /// The course's XOR: 4 points in ±1², targets ±1.
+    Xor,
+    /// N-bit parity: all 2^N points in ±1^N.
+    Parity {
+        /// N ≥ 2.
+        bits: usize,
+    },
+    /// The built-in 8×8 digits (1,797 images, 10 classes).
+    Digits {
+        /// Fraction held out for testing (stratified).
+        #[serde(default = "default_test_fraction")]
+        test_fraction: f64,
+        /// Feature scaling.
+        #[serde(default = "default_scale")]
+        scale: Scale,
+        /// Seed of the split (defaults to base_seed).
+        #[serde(default)]
+        split_seed: Option<u64>,
+    },
+    /// MNIST from its IDX files.
+    Mnist {
+        /// Folder with the four IDX files (plain or .gz).
+        path: PathBuf,
+        /// Feature scaling.
+        #[serde(default = "default_scale")]
+        scale: Scale,
+    },
+    /// CIFAR-10 from its binary batches.
+    Cifar10 {
+        /// Folder with data_batch_1..5.bin and test_batch.bin.
+        path: PathBuf,
+        /// Feature scaling.
+        #[serde(default = "default_scale")]
+        scale: Scale,
+    },
+    /// A CSV file with a header and a label column.
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Name of the label column (class indices).
+        label: String,
+        /// Fraction held out for testing (stratified).
+        #[serde(default = "default_test_fraction")]
+        test_fraction: f64,
+        /// Feature scaling.
+        #[serde(default = "default_standard")]
+        scale: Scale,
+        /// Seed of the split (defaults to base_seed).
+        #[serde(default)]
+        split_seed: Option<u64>,
+    },
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+fn default_scale() -> Scale {
+    Scale::Unit
+}
+fn default_standard() -> Scale {
+    Scale::Standard
+}
+
+/// An architecture: its layers in order (the input size comes from the problem).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchitectureConfig {
+    /// The layers.
+    pub layers: Vec<LayerConfig>,
+}
+
+/// One layer of an architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerConfig {
+    /// A Dense layer.
+    Dense {
+        /// Units.
+        units: usize,
+        /// Activation; omitted = the run's activation (grid or training).
+        #[serde(default)]
+        activation: Option<Activation>,
+        /// Weight init; omitted = training.init.
+        #[serde(default)]
+        init: Option<Init>,
+    },
+    /// The network input next to the previous layer's output.
+    ConcatInput,
+}
+
+/// A batch size: a number, or "full" (the whole training set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BatchSize {
+    /// This many samples per step.
+    Size(usize),
+    /// "full": every sample in one step.
+    Full(FullBatch),
+}
+
+/// The literal "full".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FullBatch {
+    /// The whole training set.
+    Full,
+}
+
+impl BatchSize {
+    /// Samples per step for a training set of `n` samples.
+    pub fn resolve(&self, n: usize) -> usize {
+        match *self {
+            BatchSize::Size(s) => s.min(n),
+            BatchSize::Full(_) => n,
+        }
+    }
+}
+
+impl std::fmt::Display for BatchSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchSize::Size(s) => write!(f, "{s}"),
+            BatchSize::Full(_) => write!(f, "full"),
+        }
+    }
+}
+
+/// Optimizer families, as named in experiment files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    /// SGD (with training.momentum / nesterov).
+    Sgd,
+    /// Adam.
+    Adam,
+    /// RMSProp.
+    Rmsprop,
+    /// Adagrad.
+    Adagrad,
+    /// Adadelta.
+    Adadelta,
+}
+
+impl OptimizerName {
+    /// Name as written in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OptimizerName::Sgd => "sgd",
+            OptimizerName::Adam => "adam",
+            OptimizerName::Rmsprop => "rmsprop",
+            OptimizerName::Adagrad => "adagrad",
+            OptimizerName::Adadelta => "adadelta",
+        }
+    }
+}
+
+/// The training setup shared by every run; the grid overrides some fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Mini-batch size or "full".
+    #[serde(default = "default_batch")]
+    pub batch_size: BatchSize,
+    /// Loss.
+    pub loss: Loss,
+    /// Metric recorded each epoch.
+    pub metric: Metric,
+    /// Optimizer family (when the grid has no `optimizer` axis).
+    #[serde(default = "default_optimizer")]
+    pub optimizer: OptimizerName,
+    /// Learning rate (when the grid has no `lr` axis).
+    #[serde(default)]
+    pub lr: Option<f64>,
+    /// L1 strength on every Dense layer's weights (when the grid has no `l1` axis).
+    #[serde(default)]
+    pub l1: f64,
+    /// L2 strength (when the grid has no `l2` axis).
+    #[serde(default)]
+    pub l2: f64,
+    /// Activation of layers that do not name one (when the grid has no `activation` axis).
+    #[serde(default)]
+    pub activation: Option<Activation>,
+    /// Weight initialisation of layers that do not name one.
+    #[serde(default)]
+    pub init: Init,
+    /// SGD momentum.
+    #[serde(default)]
+    pub momentum: f64,
+    /// SGD Nesterov momentum.
+    #[serde(default)]
+    pub nesterov: bool,
+}
+
+fn default_batch() -> BatchSize {
+    BatchSize::Full(FullBatch::Full)
+}
+fn default_optimizer() -> OptimizerName {
+    OptimizerName::Sgd
+}
+
+/// Lists of values to cross. An absent axis takes its value from `[training]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridConfig {
+    /// Architecture names (default: every defined architecture).
+    #[serde(default)]
+    pub architecture: Option<Vec<String>>,
+    /// Optimizer families.
+    #[serde(default)]
+    pub optimizer: Option<Vec<OptimizerName>>,
+    /// Batch sizes.
+    #[serde(default)]
+    pub batch_size: Option<Vec<BatchSize>>,
+    /// Activations of layers that do not name one.
+    #[serde(default)]
+    pub activation: Option<Vec<Activation>>,
+    /// Learning rates.
+    #[serde(default)]
+    pub lr: Option<Vec<f64>>,
+    /// L2 strengths.
+    #[serde(default)]
+    pub l2: Option<Vec<f64>>,
+    /// L1 strengths.
+    #[serde(default)]
+    pub l1: Option<Vec<f64>>,
+}
+
+/// Which split a criterion reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// The training set.
+    #[default]
+    Train,
+    /// The test set.
+    Test,
+}
+
+/// A run converges at the first epoch whose `training.metric` (after that
+/// epoch's update) reaches `threshold` (≥, or ≤ for mse).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvergenceConfig {
+    /// Split it reads.
+    #[serde(default)]
+    pub on: Split,
+    /// The threshold.
+    pub threshold: f64,
+}
+
+/// What is kept of each run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordConfig {
+    /// About this many evenly spaced points per curve (first and last epoch always kept).
+    #[serde(default = "default_points")]
+    pub points: usize,
+    /// Record every k-th epoch instead (overrides `points`).
+    #[serde(default)]
+    pub every: Option<usize>,
+    /// Keep the final weights of the first this-many seeds of each grid point.
+    #[serde(default = "default_weights")]
+    pub weights: usize,
+}
+
+fn default_points() -> usize {
+    200
+}
+fn default_weights() -> usize {
+    4
+}
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig { points: default_points(), every: None, weights: default_weights() }
+    }
+}

@@ -1,0 +1,33 @@
+//! The sweep pipeline, one pure stage per module: experiment file
+//! ([`config`], [`overrides`]) → validated plan with its data ([`plan`],
+//! [`problem`]) → workers training chunks as ensembles ([`worker`]) →
+//! records ([`record`], written to `runs.jsonl`) → per-point statistics
+//! ([`aggregate`], [`stats`]) → files ([`output`]) and pictures
+//! ([`crate::plot`]). [`runner`] wires the stages together with rayon.
+
+pub mod aggregate;
+pub mod config;
+pub mod error;
+pub mod output;
+pub mod overrides;
+pub mod plan;
+pub mod problem;
+pub mod progress;
+pub mod record;
+pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod worker;
+
+pub use error::SweepError;
+pub use plan::{resolve, Plan};
+pub use runner::{run, RunOptions};
+
+use std::path::Path;
+
+/// Reads an experiment file, applies overrides and resolves it into a plan.
+pub fn load_plan(path: &Path, overrides: &[String]) -> Result<Plan, SweepError> {
+    let file = overrides::load(path, overrides)?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment");
+    resolve(file, stem, overrides.to_vec())
+}

@@ -1,0 +1,242 @@
+//! The results folder: preparing it (refusing to mix experiments), the
+//! manifest, atomic writes (temp file + rename, so a reader never sees half a
+//! file) and `summary.csv`.
+
+use super::aggregate::Summary;
+use super::config::ExperimentFile;
+use super::error::SweepError;
+use super::plan::{Axes, Plan};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// File names inside a results folder.
+pub const MANIFEST: &str = "manifest.json";
+/// Runs, one JSON object per line.
+pub const RUNS: &str = "runs.jsonl";
+/// Per-point statistics.
+pub const SUMMARY: &str = "summary.json";
+/// Per-point table.
+pub const SUMMARY_CSV: &str = "summary.csv";
+
+/// `manifest.json`: what was run, by which build, how fast.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// "running" while the sweep trains, "complete" at the end.
+    pub status: String,
+    /// Experiment name.
+    pub name: String,
+    /// SHA-256 of the resolved experiment (JSON form of `experiment`).
+    pub experiment_hash: String,
+    /// The experiment after `--set` overrides.
+    pub experiment: ExperimentFile,
+    /// The overrides, as given on the command line.
+    pub overrides: Vec<String>,
+    /// The experiment file's path.
+    pub experiment_file: String,
+    /// The grid's axes.
+    pub axes: Axes,
+    /// Grid points.
+    pub points: usize,
+    /// Runs (points × seeds).
+    pub runs: usize,
+    /// Seeds per point.
+    pub seeds: usize,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Root seed.
+    pub base_seed: u64,
+    /// How each run's seed is derived.
+    pub seed_derivation: String,
+    /// netsweep version.
+    pub netsweep_version: String,
+    /// Git commit of the netsweep build, when known.
+    pub git_commit: Option<String>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Start time (RFC 3339, UTC).
+    pub started_at: String,
+    /// End time.
+    pub finished_at: Option<String>,
+    /// Wall-clock seconds from start to the last file written.
+    pub wall_seconds: Option<f64>,
+    /// Runs × epochs.
+    pub network_epochs: u64,
+    /// Throughput: network-epochs per second of wall time.
+    pub network_epochs_per_second: Option<f64>,
+}
+
+impl Manifest {
+    /// The manifest of a plan about to run.
+    pub fn start(plan: &Plan, experiment_file: &str, threads: usize) -> Self {
+        let commit = env!("NETSWEEP_GIT_COMMIT");
+        Manifest {
+            status: "running".into(),
+            name: plan.name.clone(),
+            experiment_hash: plan.hash.clone(),
+            experiment: plan.file.clone(),
+            overrides: plan.overrides.clone(),
+            experiment_file: experiment_file.into(),
+            axes: plan.axes.clone(),
+            points: plan.axes.points(),
+            runs: plan.runs(),
+            seeds: plan.seeds(),
+            epochs: plan.epochs(),
+            base_seed: plan.file.base_seed,
+            seed_derivation: "ChaCha8Rng::seed_from_u64(seed) with seed = mix(mix(mix(base_seed) ^ fnv1a(architecture)) ^ seed_index), mix = SplitMix64's finalizer; stream 0 draws the weights, stream 1 shuffles mini-batches. The seed depends on (base_seed, architecture, seed index) only: common random numbers across lr, l1, l2, optimizer, batch size and activation.".into(),
+            netsweep_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: (!commit.is_empty()).then(|| commit.to_string()),
+            threads,
+            started_at: now(),
+            finished_at: None,
+            wall_seconds: None,
+            network_epochs: (plan.runs() * plan.epochs()) as u64,
+            network_epochs_per_second: None,
+        }
+    }
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        SweepError::io(path, e)
+    })
+}
+
+/// Serialises `value` as pretty JSON (with a final newline) and writes it atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SweepError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| SweepError::io(path, e.into()))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads the manifest of a results folder, if there is one.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
+    let path = dir.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| SweepError::Results { path, msg: format!("is not a netsweep manifest: {e}") }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SweepError::io(path, e)),
+    }
+}
+
+/// Makes `dir` ready for `plan`. Returns whether the folder was created.
+/// Refuses a folder holding another experiment's results, or unrelated
+/// files, unless `force`; our own files of an earlier attempt are replaced.
+pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool) -> Result<bool, SweepError> {
+    let out = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(out("exists and is not a folder".into()));
+        }
+        let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
+        let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| out(format!("cannot be read: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        match manifest {
+            Some(m) if m.experiment_hash != plan.hash && !force => {
+                return Err(out(format!(
+                    "holds results of a different experiment (`{}`, hash {}…; this one is {}…). Use --force to replace them, or --out to choose another folder",
+                    m.name,
+                    &m.experiment_hash[..12.min(m.experiment_hash.len())],
+                    &plan.hash[..12]
+                )))
+            }
+            None if !entries.is_empty() && !force => {
+                return Err(out(
+                    "is not empty and holds no netsweep results; use --force to write into it, or --out to choose another folder"
+                        .into(),
+                ))
+            }
+            _ => {}
+        }
+        for name in [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV] {
+            let p = dir.join(name);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
+            }
+        }
+        let plots = dir.join("plots");
+        if plots.is_dir() {
+            std::fs::remove_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
+        }
+        probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
+        Ok(false)
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| out(format!("cannot be created: {e}")))?;
+        Ok(true)
+    }
+}
+
+fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    let p = dir.join(".netsweep-write-test");
+    std::fs::write(&p, b"")?;
+    std::fs::remove_file(&p)
+}
+
+/// `summary.csv`: one row per grid point.
+pub fn summary_csv(summary: &Summary) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "point",
+        "architecture",
+        "optimizer",
+        "batch_size",
+        "activation",
+        "lr",
+        "l2",
+        "l1",
+        "runs",
+        "converged",
+        "convergence_rate",
+        "rate_ci_low",
+        "rate_ci_high",
+        "median_epochs_to_converge",
+        "diverged",
+        "final_train_loss_mean",
+        "final_train_metric_mean",
+        "final_test_metric_median",
+    ];
+    let _ = w.write_record(header);
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    for p in &summary.points {
+        let a = &p.params;
+        let _ = w.write_record([
+            p.point.to_string(),
+            a.architecture.clone(),
+            a.optimizer.as_str().to_string(),
+            a.batch_size.to_string(),
+            a.activation.map_or(String::new(), |x| x.name()),
+            a.lr.to_string(),
+            a.l2.to_string(),
+            a.l1.to_string(),
+            p.runs.to_string(),
+            p.converged.to_string(),
+            p.convergence_rate.to_string(),
+            format!("{:.6}", p.rate_ci_low),
+            format!("{:.6}", p.rate_ci_high),
+            opt(p.epochs_to_converge.as_ref().map(|q| q.median)),
+            p.diverged.to_string(),
+            opt(p.final_train_loss.as_ref().map(|m| m.mean)),
+            opt(p.final_train_metric.as_ref().map(|m| m.mean)),
+            opt(p.final_test_metric.as_ref().map(|q| q.median)),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}

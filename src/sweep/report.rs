@@ -1,0 +1,115 @@
+//! Text for people: the grid description printed by `sweep validate` and
+//! before a run, the table of grid points sorted by convergence rate, and the
+//! closing lines (where the files are, throughput).
+
+use super::aggregate::Summary;
+use super::output::Manifest;
+use super::plan::Plan;
+use std::fmt::Write;
+use std::path::Path;
+
+fn list<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The grid's axes, the number of runs and the work.
+pub fn describe(plan: &Plan) -> String {
+    let a = &plan.axes;
+    let mut s = String::new();
+    let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, &plan.hash[..12]);
+    let d = &plan.data;
+    let _ = writeln!(
+        s,
+        "  problem: {} training samples × {} inputs{}",
+        d.train.x.nrows(),
+        d.input_dim(),
+        d.test.as_ref().map_or(String::new(), |t| format!(", {} test samples", t.x.nrows()))
+    );
+    let _ = writeln!(s, "  architecture: {}", list(&a.architecture));
+    let _ = writeln!(s, "  optimizer:    {}", list(&a.optimizer.iter().map(|o| o.as_str()).collect::<Vec<_>>()));
+    let _ = writeln!(s, "  batch_size:   {}", list(&a.batch_size));
+    let acts: Vec<String> = a.activation.iter().map(|x| x.map_or("(per layer)".into(), |x| x.name())).collect();
+    let _ = writeln!(s, "  activation:   {}", list(&acts));
+    let _ = writeln!(s, "  lr:           {}", list(&a.lr));
+    let _ = writeln!(s, "  l2:           {}", list(&a.l2));
+    let _ = writeln!(s, "  l1:           {}", list(&a.l1));
+    let c = &plan.criterion;
+    let _ = writeln!(
+        s,
+        "  converged when {} {} {} on the {} set",
+        c.metric.name(),
+        if c.metric.higher_is_better() { ">=" } else { "<=" },
+        c.threshold,
+        if c.on == super::config::Split::Test { "test" } else { "training" }
+    );
+    let _ = write!(
+        s,
+        "  {} grid points × {} seeds = {} runs × {} epochs = {} network-epochs",
+        a.points(),
+        plan.seeds(),
+        plan.runs(),
+        plan.epochs(),
+        plan.runs() * plan.epochs()
+    );
+    s
+}
+
+/// The best and worst `n` grid points by convergence rate.
+pub fn final_table(summary: &Summary, n: usize) -> String {
+    let mut idx: Vec<usize> = (0..summary.points.len()).collect();
+    idx.sort_by(|&a, &b| {
+        let (pa, pb) = (&summary.points[a], &summary.points[b]);
+        pb.convergence_rate.total_cmp(&pa.convergence_rate).then(a.cmp(&b))
+    });
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<14} {:<9} {:>6} {:<11} {:>7} {:>7} {:>7}  {:>6}  {:<15} {:>10}",
+        "architecture", "optimizer", "batch", "activation", "lr", "l2", "l1", "rate", "95% CI", "median ep."
+    );
+    let row = |s: &mut String, i: usize| {
+        let p = &summary.points[i];
+        let a = &p.params;
+        let _ = writeln!(
+            s,
+            "{:<14} {:<9} {:>6} {:<11} {:>7} {:>7} {:>7}  {:>6.3}  [{:.3}, {:.3}] {:>10}",
+            a.architecture,
+            a.optimizer.as_str(),
+            a.batch_size.to_string(),
+            a.activation.map_or("-".into(), |x| x.name()),
+            a.lr,
+            a.l2,
+            a.l1,
+            p.convergence_rate,
+            p.rate_ci_low,
+            p.rate_ci_high,
+            p.epochs_to_converge.as_ref().map_or("-".into(), |q| format!("{:.0}", q.median))
+        );
+    };
+    if idx.len() <= 2 * n {
+        idx.iter().for_each(|&i| row(&mut s, i));
+    } else {
+        idx[..n].iter().for_each(|&i| row(&mut s, i));
+        let _ = writeln!(s, "{:^14} ({} more grid points)", "…", idx.len() - 2 * n);
+        idx[idx.len() - n..].iter().for_each(|&i| row(&mut s, i));
+    }
+    s
+}
+
+/// Where the files are and how fast it ran.
+pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
+    let wall = m.wall_seconds.unwrap_or(0.0);
+    let mut s = format!(
+        "{} runs × {} epochs in {:.2} s: {:.1} million network-epochs/s on {} threads\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
+        m.runs,
+        m.epochs,
+        wall,
+        m.network_epochs_per_second.unwrap_or(0.0) / 1e6,
+        m.threads,
+        dir.display()
+    );
+    if let Some(n) = plots {
+        let _ = write!(s, "\nwrote {n} plots and index.html to {}", dir.join("plots").display());
+    }
+    s
+}
