@@ -49,11 +49,18 @@ pub struct DenseParams<F> {
     pub l2: Vec<F>,
     /// Position of this layer among all layers.
     pub layer: usize,
+    /// Whether any member has a non-zero L1 or L2 strength.
+    regularized: bool,
 }
 
 impl<F: Real> DenseParams<F> {
-    fn regularized(&self) -> bool {
-        self.l1.iter().chain(&self.l2).any(|v| *v != F::zero())
+    /// Whether any member has a non-zero L1 or L2 strength.
+    pub fn regularized(&self) -> bool {
+        self.regularized
+    }
+
+    fn refresh_regularized(&mut self) {
+        self.regularized = self.l1.iter().chain(&self.l2).any(|v| *v != F::zero());
     }
 }
 
@@ -214,6 +221,7 @@ impl<F: Real> Ensemble<F> {
                     l1: vec![F::of(l1); k_n],
                     l2: vec![F::of(l2); k_n],
                     layer: index,
+                    regularized: l1 != 0.0 || l2 != 0.0,
                 });
                 LayerNode { spec, output_dim: d.units, outputs: vec![Source::Dense { dense, dim: d.units }] }
             }
@@ -227,6 +235,7 @@ impl<F: Real> Ensemble<F> {
         for p in &mut self.dense {
             p.l1[k] = F::of(l1);
             p.l2[k] = F::of(l2);
+            p.refresh_regularized();
         }
     }
 

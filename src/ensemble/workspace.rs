@@ -27,6 +27,7 @@ pub struct Workspace<F> {
     pub loss: Vec<F>,
     /// Metric per member after [`Ensemble::evaluate`].
     pub metric: Vec<F>,
+    scratch: Vec<F>,
 }
 
 impl<F: Real> Workspace<F> {
@@ -46,6 +47,7 @@ impl<F: Real> Workspace<F> {
             gb: per_layer(&|p| p.units),
             loss: vec![F::zero(); k],
             metric: vec![F::zero(); k],
+            scratch: vec![F::zero(); 2 * k],
         }
     }
 
@@ -128,8 +130,8 @@ impl<F: Real> Ensemble<F> {
         let outputs = self.output_dim();
         let scores = ws.outs.last().expect("network has a Dense layer");
         loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
-        for p in self.dense.iter().filter(|_| penalty) {
-            regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss);
+        for p in self.dense.iter().filter(|p| penalty && p.regularized()) {
+            regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss, &mut ws.scratch);
         }
         metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
     }

@@ -58,49 +58,62 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         })
         .collect();
     let mut next_record = 0;
+    let mut alive = runs.len();
+    // First epoch meeting the criterion per member (0: not yet).
+    let mut first_met = vec![0u32; runs.len()];
     let criterion = &plan.criterion;
+    let epochs = t.epochs;
     ens.fit(data.train.x.view(), data.train.y.view(), &cfg, &lrs, |r: &EpochReport<f32>| {
+        // Divergence: rare, so one vectorisable scan first.
+        if !r.train_loss.iter().all(|v| v.is_finite()) {
+            for (tr, v) in tracks.iter_mut().zip(r.train_loss) {
+                if !v.is_finite() && tr.diverged_at.is_none() {
+                    tr.diverged_at = Some(r.epoch);
+                    alive -= 1;
+                }
+            }
+        }
+        let watched = match criterion.on {
+            Split::Train => r.train_metric,
+            Split::Test => r.test_metric.unwrap_or(r.train_metric),
+        };
+        // Structure-of-arrays and branch-free, so this per-epoch scan vectorises.
+        let epoch = r.epoch as u32;
+        let (higher, threshold) = (criterion.metric.higher_is_better(), criterion.threshold);
+        for (c, &v) in first_met.iter_mut().zip(watched) {
+            let v = v as f64;
+            let met = if higher { v >= threshold } else { v <= threshold };
+            *c = if *c == 0 && met { epoch } else { *c };
+        }
+        if let Some(tm) = r.test_metric {
+            let higher = criterion.metric.higher_is_better();
+            for (tr, &v) in tracks.iter_mut().zip(tm) {
+                if tr.diverged_at.is_none() && tr.best_test.is_none_or(|b| if higher { v > b } else { v < b }) {
+                    tr.best_test = Some(v);
+                }
+            }
+        }
         let record = plan.record_epochs.get(next_record) == Some(&r.epoch);
         if record {
             next_record += 1;
         }
-        let mut alive = 0;
-        for (k, tr) in tracks.iter_mut().enumerate() {
-            if tr.diverged_at.is_some() {
-                continue;
-            }
-            let loss = r.train_loss[k];
-            if !loss.is_finite() {
-                tr.diverged_at = Some(r.epoch);
-                continue;
-            }
-            alive += 1;
-            let metric = r.train_metric[k];
-            let test_loss = r.test_loss.map(|v| v[k]);
-            let test_metric = r.test_metric.map(|v| v[k]);
-            let watched = match criterion.on {
-                Split::Train => metric as f64,
-                Split::Test => test_metric.map_or(f64::NAN, f64::from),
-            };
-            let met = criterion.met(watched);
-            if met && tr.converged_at.is_none() {
-                tr.converged_at = Some(r.epoch);
-            }
-            tr.met_at_end = met;
-            if let Some(tm) = test_metric {
-                let better = |b: f32| if criterion.metric.higher_is_better() { tm > b } else { tm < b };
-                if tr.best_test.is_none_or(better) {
-                    tr.best_test = Some(tm);
+        if record || r.epoch == epochs {
+            for (k, tr) in tracks.iter_mut().enumerate().filter(|(_, tr)| tr.diverged_at.is_none()) {
+                let (tl, tm) = (r.test_loss.map(|v| v[k]), r.test_metric.map(|v| v[k]));
+                if record {
+                    let c = &mut tr.curves;
+                    c.train_loss.push(r.train_loss[k]);
+                    c.train_metric.push(r.train_metric[k]);
+                    if let (Some(l), Some(m), Some(tl), Some(tm)) =
+                        (c.test_loss.as_mut(), c.test_metric.as_mut(), tl, tm)
+                    {
+                        l.push(tl);
+                        m.push(tm);
+                    }
                 }
-            }
-            tr.last = Some((loss, metric, test_loss, test_metric));
-            if record {
-                let c = &mut tr.curves;
-                c.train_loss.push(loss);
-                c.train_metric.push(metric);
-                if let (Some(l), Some(m)) = (c.test_loss.as_mut(), c.test_metric.as_mut()) {
-                    l.push(r.test_loss.map_or(f32::NAN, |v| v[k]));
-                    m.push(r.test_metric.map_or(f32::NAN, |v| v[k]));
+                if r.epoch == epochs {
+                    tr.last = Some((r.train_loss[k], r.train_metric[k], tl, tm));
+                    tr.met_at_end = criterion.met(watched[k] as f64);
                 }
             }
         }
@@ -110,6 +123,12 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
             ControlFlow::Continue(())
         }
     })?;
+    for (tr, &c) in tracks.iter_mut().zip(&first_met) {
+        // A member counts as converged only if it met the criterion before any divergence.
+        if c > 0 && tr.diverged_at.is_none_or(|d| (c as usize) < d) {
+            tr.converged_at = Some(c as usize);
+        }
+    }
     let keep_weights = plan.file.record.weights;
     Ok(tracks
         .into_iter()
