@@ -180,3 +180,52 @@ impl<F: Real> Ensemble<F> {
         Ok(())
     }
 }
+
+/// One optimizer step at a time on batches the caller supplies, with buffers
+/// and optimizer state kept between calls: for custom training loops and for
+/// measuring a training step. Every member sees the same batch.
+pub struct Trainer<F> {
+    ws: Workspace<F>,
+    state: crate::optimizers::OptimizerState<F>,
+    optimizer: Optimizer,
+    loss: Loss,
+    lr: Vec<F>,
+    rows: usize,
+}
+
+impl<F: Real> Trainer<F> {
+    /// A trainer for batches of up to `rows` samples; member k uses `lrs[k]`.
+    pub fn new(ens: &Ensemble<F>, rows: usize, optimizer: Optimizer, loss: Loss, lrs: &[f64]) -> Result<Self> {
+        ens.check_complete()?;
+        optimizer.validate()?;
+        if lrs.len() != ens.members() {
+            return Err(Error::MemberCount { what: "learning rates", expected: ens.members(), got: lrs.len() });
+        }
+        lrs.iter().try_for_each(|&lr| check_lr(lr))?;
+        let lengths: Vec<usize> = ens.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect();
+        Ok(Trainer {
+            ws: Workspace::new(ens, rows, ens.target_cols(loss)),
+            state: optimizer.state(&lengths),
+            optimizer,
+            loss,
+            lr: lrs.iter().map(|&v| F::of(v)).collect(),
+            rows,
+        })
+    }
+
+    /// Forward, backward and update on one batch (x, y); returns nothing, allocates nothing.
+    pub fn step(&mut self, ens: &mut Ensemble<F>, x: ArrayView2<F>, y: ArrayView2<F>) -> Result<()> {
+        let rows = x.nrows();
+        if rows == 0 || rows > self.rows || y.nrows() != rows {
+            return Err(Error::RowMismatch { what: "training step batch", x_rows: rows, y_rows: y.nrows() });
+        }
+        check_features("batch", x, ens.input_dim.unwrap_or(0))?;
+        let k_n = ens.members();
+        self.ws.load_shared_x(x, k_n);
+        self.ws.load_shared_y(y, k_n);
+        ens.forward(&mut self.ws, rows, ens.dense.len());
+        ens.backward(&mut self.ws, rows, self.loss);
+        ens.apply_update(&self.ws, &self.optimizer, &mut self.state, &self.lr);
+        Ok(())
+    }
+}

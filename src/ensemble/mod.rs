@@ -13,7 +13,7 @@ mod fit;
 pub mod kernels;
 mod workspace;
 
-pub use fit::{EpochReport, FitConfig};
+pub use fit::{EpochReport, FitConfig, Trainer};
 pub(crate) use workspace::workspace_grads;
 pub use workspace::Workspace;
 

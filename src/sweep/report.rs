@@ -100,11 +100,11 @@ pub fn final_table(summary: &Summary, n: usize) -> String {
 pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
     let wall = m.wall_seconds.unwrap_or(0.0);
     let mut s = format!(
-        "{} runs × {} epochs in {:.2} s: {:.1} million network-epochs/s on {} threads\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
+        "{} runs × {} epochs in {:.2} s: {} network-epochs/s on {} threads\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
         m.runs,
         m.epochs,
         wall,
-        m.network_epochs_per_second.unwrap_or(0.0) / 1e6,
+        human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
         m.threads,
         dir.display()
     );
@@ -112,4 +112,15 @@ pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
         let _ = write!(s, "\nwrote {n} plots and index.html to {}", dir.join("plots").display());
     }
     s
+}
+
+/// 12.3 million, 45.6 thousand, 789.
+pub fn human_rate(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1} million", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.1} thousand", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
 }
