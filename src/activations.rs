@@ -61,7 +61,7 @@ impl Activation {
     #[inline(always)]
     pub fn derivative_from_output<F: Real>(&self, y: F) -> F {
         match *self {
-            Activation::Tanh => F::one() - y * y,
+            Activation::Tanh => (-y).mul_add(y, F::one()),
             Activation::Relu => step(y, F::zero()),
             Activation::Sigmoid => y * (F::one() - y),
             Activation::Linear => F::one(),
@@ -89,7 +89,7 @@ impl Activation {
         debug_assert_eq!(out.len(), grad.len());
         let pairs = grad.iter_mut().zip(out);
         match *self {
-            Activation::Tanh => pairs.for_each(|(g, &y)| *g *= F::one() - y * y),
+            Activation::Tanh => pairs.for_each(|(g, &y)| *g *= (-y).mul_add(y, F::one())),
             Activation::Relu => pairs.for_each(|(g, &y)| *g *= step(y, F::zero())),
             Activation::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (F::one() - y)),
             Activation::Linear => {}
@@ -102,7 +102,7 @@ impl Activation {
 }
 
 #[inline(always)]
-fn relu<F: Real>(x: F) -> F {
+pub(crate) fn relu<F: Real>(x: F) -> F {
     if x > F::zero() {
         x
     } else {
@@ -111,7 +111,7 @@ fn relu<F: Real>(x: F) -> F {
 }
 
 #[inline(always)]
-fn leaky<F: Real>(x: F, a: F) -> F {
+pub(crate) fn leaky<F: Real>(x: F, a: F) -> F {
     if x > F::zero() {
         x
     } else {
@@ -130,7 +130,7 @@ fn step<F: Real>(y: F, low: F) -> F {
 }
 
 #[inline(always)]
-fn sigmoid<F: Real>(x: F) -> F {
+pub(crate) fn sigmoid<F: Real>(x: F) -> F {
     F::one() / (F::one() + (-x).fast_exp())
 }
 

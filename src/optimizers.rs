@@ -237,8 +237,8 @@ impl Optimizer {
         match *self {
             Optimizer::Sgd { momentum: 0.0, .. } => {
                 for (wr, gr) in rows {
-                    for k in 0..members {
-                        wr[k] -= lr[k] * gr[k];
+                    for ((w, &g), &lr) in wr.iter_mut().zip(gr).zip(lr) {
+                        *w = (-lr).mul_add(g, *w);
                     }
                 }
             }

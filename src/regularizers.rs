@@ -84,7 +84,7 @@ pub fn add_gradient<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F]) {
             // Branch-free sign (0 at 0) so the loop vectorises.
             let pos = if v > F::zero() { F::one() } else { F::zero() };
             let neg = if v < F::zero() { F::one() } else { F::zero() };
-            *g += a * (pos - neg) + two * b * v;
+            *g += a.mul_add(pos - neg, two * b * v);
         }
     }
 }

@@ -83,13 +83,13 @@ const LOG2_E: f32 = std::f32::consts::LOG2_E;
 #[inline(always)]
 fn exp_reduced(r: f32) -> f32 {
     let p = 1.0 / 5040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    let p = p * r + 1.0;
-    p * r + 1.0
+    let p = p.mul_add(r, 1.0 / 720.0);
+    let p = p.mul_add(r, 1.0 / 120.0);
+    let p = p.mul_add(r, 1.0 / 24.0);
+    let p = p.mul_add(r, 1.0 / 6.0);
+    let p = p.mul_add(r, 0.5);
+    let p = p.mul_add(r, 1.0);
+    p.mul_add(r, 1.0)
 }
 
 /// 2^n for an integer-valued n in [-126, 127], built from the exponent bits.
@@ -108,7 +108,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let xc = if x < -87.0 { -87.0 } else { x };
     let xc = if xc > 88.0 { 88.0 } else { xc };
     let n = (xc * LOG2_E).round_ties_even();
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, xc));
     // 2^n·e^r with n up to 128: split the scale in two to stay in range.
     let half = (n * 0.5).floor();
     let y = exp_reduced(r) * pow2i(half) * pow2i(n - half);
@@ -125,13 +125,13 @@ pub fn exp_f32(x: f32) -> f32 {
 #[inline(always)]
 fn expm1_reduced(r: f32) -> f32 {
     let p = 1.0 / 40320.0;
-    let p = p * r + 1.0 / 5040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    r + r * r * p
+    let p = p.mul_add(r, 1.0 / 5040.0);
+    let p = p.mul_add(r, 1.0 / 720.0);
+    let p = p.mul_add(r, 1.0 / 120.0);
+    let p = p.mul_add(r, 1.0 / 24.0);
+    let p = p.mul_add(r, 1.0 / 6.0);
+    let p = p.mul_add(r, 0.5);
+    (r * r).mul_add(p, r)
 }
 
 /// Vectorisable tanh in f32, within 2 ulp of the exact value.
@@ -147,8 +147,8 @@ pub fn tanh_f32(x: f32) -> f32 {
     let ac = if a > 9.0 { 9.0 } else { a }; // NaN compares false and stays NaN
     let y = 2.0 * ac;
     let n = (y * LOG2_E).round_ties_even();
-    let r = (y - n * LN2_HI) - n * LN2_LO;
+    let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, y));
     let s = pow2i(n);
-    let m = s * expm1_reduced(r) + (s - 1.0);
+    let m = s.mul_add(expm1_reduced(r), s - 1.0);
     (m / (m + 2.0)).copysign(x)
 }

@@ -3,10 +3,11 @@
 //!
 //! Layout (K = members, innermost): activations `[(n·dim + i)·K + k]`,
 //! weights `[(i·units + j)·K + k]`, biases `[j·K + k]`. Every inner loop runs
-//! over k (or over j·K + k), contiguous in memory, so it vectorises across
-//! members; each member's arithmetic is the same sequence of operations
-//! whatever K is, which is why an ensemble of K equals K single networks bit
-//! for bit. The one exception is the GEMM path: a single network (K = 1)
+//! over a block of members, contiguous in memory and accumulated in
+//! registers, so it vectorises across members; each member's arithmetic is
+//! the same sequence of operations whatever K is (members past the last full
+//! block take the same steps one at a time), which is why an ensemble of K
+//! equals K single networks bit for bit. The one exception is the GEMM path: a single network (K = 1)
 //! whose layer has at least [`GEMM_MIN_WEIGHTS`] weights goes through
 //! ndarray's matrix product, which sums in its own order.
 
@@ -23,41 +24,6 @@ pub fn uses_gemm<F>(p: &DenseParams<F>, members: usize) -> bool {
     members == 1 && p.fan_in * p.units >= GEMM_MIN_WEIGHTS
 }
 
-/// acc[j·K + k] += x[k]·w[j·K + k] for every j, k.
-#[inline(always)]
-fn axpy_members<F: Real>(acc: &mut [F], x: &[F], w: &[F], members: usize) {
-    if members == 1 {
-        let xv = x[0];
-        for (a, &wv) in acc.iter_mut().zip(w) {
-            *a += xv * wv;
-        }
-    } else {
-        for (aj, wj) in acc.chunks_exact_mut(members).zip(w.chunks_exact(members)) {
-            for ((a, &xv), &wv) in aj.iter_mut().zip(x).zip(wj) {
-                *a += xv * wv;
-            }
-        }
-    }
-}
-
-/// acc[k] += Σ_j w[j·K + k]·d[j·K + k], summed in order of j.
-#[inline(always)]
-fn dot_members<F: Real>(acc: &mut [F], w: &[F], d: &[F], members: usize) {
-    if members == 1 {
-        let mut s = acc[0];
-        for (&wv, &dv) in w.iter().zip(d) {
-            s += wv * dv;
-        }
-        acc[0] = s;
-    } else {
-        for (wj, dj) in w.chunks_exact(members).zip(d.chunks_exact(members)) {
-            for ((a, &wv), &dv) in acc.iter_mut().zip(wj).zip(dj) {
-                *a += wv * dv;
-            }
-        }
-    }
-}
-
 fn view<F>(buf: &[F], rows: usize, cols: usize) -> ArrayView2<'_, F> {
     ArrayView2::from_shape((rows, cols), &buf[..rows * cols]).expect("buffer sized by the workspace")
 }
@@ -66,36 +32,79 @@ fn view_mut<F>(buf: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> 
     ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols]).expect("buffer sized by the workspace")
 }
 
+/// Members processed together in registers by the lockstep loops.
+const LANES: usize = 16;
+
 /// out = act([X, 1]·W) for `rows` samples; `inputs[s]` is the buffer of the
 /// layer's s-th input source.
 pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, members: usize, out: &mut [F]) {
-    let jk = p.units * members;
-    for o in out[..rows * jk].chunks_exact_mut(jk) {
+    if uses_gemm(p, members) {
+        return forward_gemm(p, inputs, rows, out);
+    }
+    forward_lockstep(p, inputs, rows, members, out);
+    // One dispatch per layer, then a plain vectorised pass over the outputs.
+    p.activation.apply_in_place(&mut out[..rows * p.units * members]);
+}
+
+fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: &mut [F]) {
+    let j_n = p.units;
+    for o in out[..rows * j_n].chunks_exact_mut(j_n) {
         o.copy_from_slice(&p.b);
     }
-    if uses_gemm(p, members) {
-        let mut o = view_mut(out, rows, p.units);
-        let mut row = 0;
-        for (src, buf) in p.inputs.iter().zip(inputs) {
-            let d = src.dim();
-            let w = view(&p.w[row * p.units..], d, p.units);
-            general_mat_mul(F::one(), &view(buf, rows, d), &w, F::one(), &mut o);
-            row += d;
-        }
-    } else {
-        for (n, o) in out[..rows * jk].chunks_exact_mut(jk).enumerate() {
-            let mut row = 0;
-            for (src, buf) in p.inputs.iter().zip(inputs) {
-                let d = src.dim();
-                for i in 0..d {
-                    let x = &buf[(n * d + i) * members..][..members];
-                    axpy_members(o, x, &p.w[(row + i) * jk..][..jk], members);
+    let mut o = view_mut(out, rows, j_n);
+    let mut row = 0;
+    for (src, buf) in p.inputs.iter().zip(inputs) {
+        let d = src.dim();
+        let w = view(&p.w[row * j_n..], d, j_n);
+        general_mat_mul(F::one(), &view(buf, rows, d), &w, F::one(), &mut o);
+        row += d;
+    }
+    p.activation.apply_in_place(&mut out[..rows * j_n]);
+}
+
+/// The lockstep pre-activation: for every (sample, unit) and block of
+/// [`LANES`] members, z = b + Σ_i x_i·w_i accumulates in registers (fused
+/// multiply-adds, in order of i) and is stored once. Members past the last
+/// full block take the same steps one at a time, so every member's
+/// arithmetic is identical whatever K is.
+fn forward_lockstep<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, members: usize, out: &mut [F]) {
+    let (j_n, k_n) = (p.units, members);
+    let full = k_n / LANES * LANES;
+    for n in 0..rows {
+        for j in 0..j_n {
+            let o = &mut out[(n * j_n + j) * k_n..][..k_n];
+            let bias = &p.b[j * k_n..][..k_n];
+            for kb in (0..full).step_by(LANES) {
+                let mut acc = [F::zero(); LANES];
+                acc.copy_from_slice(&bias[kb..kb + LANES]);
+                let mut row = 0;
+                for (src, buf) in p.inputs.iter().zip(inputs) {
+                    let d = src.dim();
+                    for i in 0..d {
+                        let x = &buf[(n * d + i) * k_n + kb..][..LANES];
+                        let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..LANES];
+                        for l in 0..LANES {
+                            acc[l] = x[l].mul_add(w[l], acc[l]);
+                        }
+                    }
+                    row += d;
                 }
-                row += d;
+                o[kb..kb + LANES].copy_from_slice(&acc);
+            }
+            for k in full..k_n {
+                let mut z = bias[k];
+                let mut row = 0;
+                for (src, buf) in p.inputs.iter().zip(inputs) {
+                    let d = src.dim();
+                    for i in 0..d {
+                        z = buf[(n * d + i) * k_n + k].mul_add(p.w[((row + i) * j_n + j) * k_n + k], z);
+                    }
+                    row += d;
+                }
+                o[k] = z;
             }
         }
     }
-    p.activation.apply_in_place(&mut out[..rows * jk]);
 }
 
 /// Weight and bias gradients from `delta` (dL/dz, already through the
@@ -109,35 +118,73 @@ pub fn weight_grads<F: Real>(
     gw: &mut [F],
     gb: &mut [F],
 ) {
-    let jk = p.units * members;
-    gb.fill(F::zero());
-    for dn in delta[..rows * jk].chunks_exact(jk) {
-        for (g, &d) in gb.iter_mut().zip(dn) {
-            *g += d;
-        }
-    }
+    let (j_n, k_n) = (p.units, members);
+    let jk = j_n * k_n;
     if uses_gemm(p, members) {
-        let dv = view(delta, rows, p.units);
+        gb.fill(F::zero());
+        for dn in delta[..rows * jk].chunks_exact(jk) {
+            for (g, &d) in gb.iter_mut().zip(dn) {
+                *g += d;
+            }
+        }
+        let dv = view(delta, rows, j_n);
         let mut row = 0;
         for (src, buf) in p.inputs.iter().zip(inputs) {
             let d = src.dim();
-            let mut g = view_mut(&mut gw[row * p.units..], d, p.units);
+            let mut g = view_mut(&mut gw[row * j_n..], d, j_n);
             general_mat_mul(F::one(), &view(buf, rows, d).t(), &dv, F::zero(), &mut g);
             row += d;
         }
         return;
     }
-    gw.fill(F::zero());
-    for (n, dn) in delta[..rows * jk].chunks_exact(jk).enumerate() {
-        let mut row = 0;
-        for (src, buf) in p.inputs.iter().zip(inputs) {
-            let d = src.dim();
-            for i in 0..d {
-                let x = &buf[(n * d + i) * members..][..members];
-                axpy_members(&mut gw[(row + i) * jk..][..jk], x, dn, members);
+    let full = k_n / LANES * LANES;
+    // gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
+    for j in 0..j_n {
+        for kb in (0..full).step_by(LANES) {
+            let mut acc = [F::zero(); LANES];
+            for n in 0..rows {
+                let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
+                for l in 0..LANES {
+                    acc[l] += d[l];
+                }
             }
-            row += d;
+            gb[j * k_n + kb..][..LANES].copy_from_slice(&acc);
         }
+        for k in full..k_n {
+            let mut a = F::zero();
+            for n in 0..rows {
+                a += delta[(n * j_n + j) * k_n + k];
+            }
+            gb[j * k_n + k] = a;
+        }
+    }
+    let mut row = 0;
+    for (src, buf) in p.inputs.iter().zip(inputs) {
+        let d_n = src.dim();
+        for i in 0..d_n {
+            for j in 0..j_n {
+                let g = &mut gw[((row + i) * j_n + j) * k_n..][..k_n];
+                for kb in (0..full).step_by(LANES) {
+                    let mut acc = [F::zero(); LANES];
+                    for n in 0..rows {
+                        let x = &buf[(n * d_n + i) * k_n + kb..][..LANES];
+                        let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
+                        for l in 0..LANES {
+                            acc[l] = x[l].mul_add(d[l], acc[l]);
+                        }
+                    }
+                    g[kb..kb + LANES].copy_from_slice(&acc);
+                }
+                for (k, gk) in g.iter_mut().enumerate().skip(full) {
+                    let mut a = F::zero();
+                    for n in 0..rows {
+                        a = buf[(n * d_n + i) * k_n + k].mul_add(delta[(n * j_n + j) * k_n + k], a);
+                    }
+                    *gk = a;
+                }
+            }
+        }
+        row += d_n;
     }
 }
 
@@ -152,17 +199,36 @@ pub fn input_grad<F: Real>(
     members: usize,
     dx: &mut [F],
 ) {
-    let jk = p.units * members;
+    let (j_n, k_n) = (p.units, members);
     if uses_gemm(p, members) {
-        let w = view(&p.w[row * p.units..], dim, p.units);
+        let w = view(&p.w[row * j_n..], dim, j_n);
         let mut dxv = view_mut(dx, rows, dim);
-        general_mat_mul(F::one(), &view(delta, rows, p.units), &w.t(), F::one(), &mut dxv);
+        general_mat_mul(F::one(), &view(delta, rows, j_n), &w.t(), F::one(), &mut dxv);
         return;
     }
-    for (n, dn) in delta[..rows * jk].chunks_exact(jk).enumerate() {
+    let full = k_n / LANES * LANES;
+    for n in 0..rows {
         for i in 0..dim {
-            let acc = &mut dx[(n * dim + i) * members..][..members];
-            dot_members(acc, &p.w[(row + i) * jk..][..jk], dn, members);
+            let acc_out = &mut dx[(n * dim + i) * k_n..][..k_n];
+            for kb in (0..full).step_by(LANES) {
+                let mut acc = [F::zero(); LANES];
+                acc.copy_from_slice(&acc_out[kb..kb + LANES]);
+                for j in 0..j_n {
+                    let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..LANES];
+                    let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
+                    for l in 0..LANES {
+                        acc[l] = w[l].mul_add(d[l], acc[l]);
+                    }
+                }
+                acc_out[kb..kb + LANES].copy_from_slice(&acc);
+            }
+            for k in full..k_n {
+                let mut a = acc_out[k];
+                for j in 0..j_n {
+                    a = p.w[((row + i) * j_n + j) * k_n + k].mul_add(delta[(n * j_n + j) * k_n + k], a);
+                }
+                acc_out[k] = a;
+            }
         }
     }
 }
