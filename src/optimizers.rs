@@ -194,108 +194,94 @@ impl Optimizer {
         }
     }
 
-    /// Number of state slots per weight this optimizer keeps.
-    fn slots(&self) -> usize {
-        match *self {
-            Optimizer::Sgd { momentum: 0.0, .. } => 0,
-            Optimizer::Sgd { .. } | Optimizer::RmsProp { .. } | Optimizer::Adagrad { .. } => 1,
-            Optimizer::Adam { .. } | Optimizer::Adadelta { .. } => 2,
-        }
-    }
-
     /// Fresh state for weight arrays of the given lengths.
     pub fn state<F: Real>(&self, lengths: &[usize]) -> OptimizerState<F> {
         let fill = match *self {
             Optimizer::Adagrad { initial_accumulator, .. } => F::of(initial_accumulator),
             _ => F::zero(),
         };
-        let slots = self.slots();
-        OptimizerState {
-            step: 0,
-            slots: lengths
-                .iter()
-                .map(|&n| {
-                    (0..2)
-                        .map(|s| if s < slots { vec![if s == 0 { fill } else { F::zero() }; n] } else { Vec::new() })
-                        .collect()
-                })
-                .collect(),
-        }
+        // Two slots per weight for every family (unused ones are never read),
+        // so one update loop shape serves them all.
+        OptimizerState { step: 0, slots: lengths.iter().map(|&n| [vec![fill; n], vec![F::zero(); n]]).collect() }
     }
 
     /// Applies one update to weight array `index`: `w` and `g` in ensemble
     /// layout (`[p·K + k]`), `lr[k]` per member. Call
     /// [`OptimizerState::begin_step`] once before the arrays of a step.
     pub fn update<F: Real>(&self, state: &mut OptimizerState<F>, index: usize, w: &mut [F], g: &[F], lr: &[F]) {
-        let members = lr.len();
         let t = state.step;
-        let (s0, s1) = match &mut state.slots[index][..] {
-            [a, b] => (a, b),
-            _ => unreachable!("two slot vectors per array"),
-        };
-        let rows = w.chunks_exact_mut(members).zip(g.chunks_exact(members));
+        let [s0, s1] = &mut state.slots[index];
+        let one = F::one();
         match *self {
-            Optimizer::Sgd { momentum: 0.0, .. } => {
-                for (wr, gr) in rows {
-                    for ((w, &g), &lr) in wr.iter_mut().zip(gr).zip(lr) {
-                        *w = (-lr).mul_add(g, *w);
-                    }
-                }
-            }
+            Optimizer::Sgd { momentum: 0.0, .. } => each(lr, w, g, s0, s1, |lr, w, g, _, _| *w = (-lr).mul_add(g, *w)),
             Optimizer::Sgd { momentum, nesterov, .. } => {
                 let mu = F::of(momentum);
-                for ((wr, gr), vr) in rows.zip(s0.chunks_exact_mut(members)) {
-                    for k in 0..members {
-                        let v = mu * vr[k] - lr[k] * gr[k];
-                        vr[k] = v;
-                        wr[k] += if nesterov { mu * v - lr[k] * gr[k] } else { v };
-                    }
-                }
+                each(lr, w, g, s0, s1, |lr, w, g, v, _| {
+                    *v = mu.mul_add(*v, -lr * g);
+                    *w += if nesterov { mu.mul_add(*v, -lr * g) } else { *v };
+                })
             }
             Optimizer::Adam { beta1, beta2, epsilon, .. } => {
                 let corr = F::of((1.0 - beta2.powi(t as i32)).sqrt() / (1.0 - beta1.powi(t as i32)));
                 let (b1, b2, eps) = (F::of(beta1), F::of(beta2), F::of(epsilon));
-                for (((wr, gr), mr), vr) in rows.zip(s0.chunks_exact_mut(members)).zip(s1.chunks_exact_mut(members)) {
-                    for k in 0..members {
-                        let g = gr[k];
-                        mr[k] = b1 * mr[k] + (F::one() - b1) * g;
-                        vr[k] = b2 * vr[k] + (F::one() - b2) * g * g;
-                        wr[k] -= lr[k] * corr * mr[k] / (vr[k].sqrt() + eps);
-                    }
-                }
+                each(lr, w, g, s0, s1, |lr, w, g, m, v| {
+                    *m = b1.mul_add(*m, (one - b1) * g);
+                    *v = b2.mul_add(*v, (one - b2) * g * g);
+                    *w -= lr * corr * *m / (v.sqrt() + eps);
+                })
             }
             Optimizer::RmsProp { rho, epsilon, .. } => {
                 let (rho, eps) = (F::of(rho), F::of(epsilon));
-                for ((wr, gr), vr) in rows.zip(s0.chunks_exact_mut(members)) {
-                    for k in 0..members {
-                        let g = gr[k];
-                        vr[k] = rho * vr[k] + (F::one() - rho) * g * g;
-                        wr[k] -= lr[k] * g / (vr[k].sqrt() + eps);
-                    }
-                }
+                each(lr, w, g, s0, s1, |lr, w, g, v, _| {
+                    *v = rho.mul_add(*v, (one - rho) * g * g);
+                    *w -= lr * g / (v.sqrt() + eps);
+                })
             }
             Optimizer::Adagrad { epsilon, .. } => {
                 let eps = F::of(epsilon);
-                for ((wr, gr), ar) in rows.zip(s0.chunks_exact_mut(members)) {
-                    for k in 0..members {
-                        let g = gr[k];
-                        ar[k] += g * g;
-                        wr[k] -= lr[k] * g / (ar[k].sqrt() + eps);
-                    }
-                }
+                each(lr, w, g, s0, s1, |lr, w, g, a, _| {
+                    *a = g.mul_add(g, *a);
+                    *w -= lr * g / (a.sqrt() + eps);
+                })
             }
             Optimizer::Adadelta { rho, epsilon, .. } => {
                 let (rho, eps) = (F::of(rho), F::of(epsilon));
-                for (((wr, gr), ar), sr) in rows.zip(s0.chunks_exact_mut(members)).zip(s1.chunks_exact_mut(members)) {
-                    for k in 0..members {
-                        let g = gr[k];
-                        ar[k] = rho * ar[k] + (F::one() - rho) * g * g;
-                        let d = (sr[k] + eps).sqrt() / (ar[k] + eps).sqrt() * g;
-                        sr[k] = rho * sr[k] + (F::one() - rho) * d * d;
-                        wr[k] -= lr[k] * d;
-                    }
-                }
+                each(lr, w, g, s0, s1, |lr, w, g, a, s| {
+                    *a = rho.mul_add(*a, (one - rho) * g * g);
+                    let d = (*s + eps).sqrt() / (*a + eps).sqrt() * g;
+                    *s = rho.mul_add(*s, (one - rho) * d * d);
+                    *w -= lr * d;
+                })
             }
+        }
+    }
+}
+
+/// Runs `f(lr[k], w, g, slot0, slot1)` on every weight of an ensemble-layout
+/// array. A single network is one flat loop; an ensemble loops over weights
+/// and, inside, over members. Both call `f` with the same values, so a
+/// member's update does not depend on the ensemble's size.
+#[inline(always)]
+fn each<F: Real>(
+    lr: &[F],
+    w: &mut [F],
+    g: &[F],
+    s0: &mut [F],
+    s1: &mut [F],
+    f: impl Fn(F, &mut F, F, &mut F, &mut F),
+) {
+    let members = lr.len();
+    if members == 1 {
+        let l = lr[0];
+        for (((w, &g), a), b) in w.iter_mut().zip(g).zip(s0.iter_mut()).zip(s1.iter_mut()) {
+            f(l, w, g, a, b);
+        }
+        return;
+    }
+    let rows = w.chunks_exact_mut(members).zip(g.chunks_exact(members));
+    for ((wr, gr), (ar, br)) in rows.zip(s0.chunks_exact_mut(members).zip(s1.chunks_exact_mut(members))) {
+        for ((((w, &g), a), b), &l) in wr.iter_mut().zip(gr).zip(ar.iter_mut()).zip(br.iter_mut()).zip(lr) {
+            f(l, w, g, a, b);
         }
     }
 }
@@ -304,7 +290,7 @@ impl Optimizer {
 #[derive(Clone, Debug)]
 pub struct OptimizerState<F> {
     step: u64,
-    slots: Vec<Vec<Vec<F>>>,
+    slots: Vec<[Vec<F>; 2]>,
 }
 
 impl<F> OptimizerState<F> {

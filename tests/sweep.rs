@@ -159,7 +159,7 @@ fn end_to_end_through_the_binary() {
     for f in ["manifest.json", "runs.jsonl", "summary.json", "summary.csv"] {
         assert!(dir.path().join("results/small").join(f).is_file(), "{f}");
     }
-    // Same experiment again: allowed (replaced). Another experiment into the same folder: refused.
+    // Same experiment again: allowed (resumed; nothing is left to train). Another experiment: refused.
     let (code, _) = sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "seeds=3"], dir.path());
     assert_eq!(code, 0);
     let (code, err) = sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "seeds=4"], dir.path());

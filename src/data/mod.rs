@@ -81,6 +81,14 @@ pub fn check_targets<F: Real>(what: &'static str, y: ArrayView2<F>, cols: usize,
 }
 
 fn check_finite<F: Real>(what: &'static str, a: ArrayView2<F>) -> Result<()> {
+    // Fast vectorisable scan first; the slow indexed search only when something is wrong.
+    let all_finite = match a.as_slice() {
+        Some(s) => s.iter().fold(true, |ok, v| ok & v.is_finite()),
+        None => a.iter().all(|v| v.is_finite()),
+    };
+    if all_finite {
+        return Ok(());
+    }
     match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some(((row, col), v)) => Err(Error::NonFinite { what, row, col, value: v.to_f64().unwrap_or(f64::NAN) }),
         None => Ok(()),

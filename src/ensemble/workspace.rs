@@ -65,6 +65,14 @@ impl<F: Real> Workspace<F> {
     pub fn gather(&mut self, x: ArrayView2<F>, y: ArrayView2<F>, order: &[Vec<usize>], start: usize, rows: usize) {
         let k_n = self.members;
         let (dx, dy) = (x.ncols(), y.ncols());
+        if let (1, Some(xs), Some(ys)) = (k_n, x.as_slice(), y.as_slice()) {
+            // A single network: copy whole rows.
+            for (n, &src) in order[0][start..start + rows].iter().enumerate() {
+                self.x[n * dx..(n + 1) * dx].copy_from_slice(&xs[src * dx..(src + 1) * dx]);
+                self.y[n * dy..(n + 1) * dy].copy_from_slice(&ys[src * dy..(src + 1) * dy]);
+            }
+            return;
+        }
         for (k, perm) in order.iter().enumerate() {
             for (n, &src) in perm[start..start + rows].iter().enumerate() {
                 for i in 0..dx {
@@ -92,8 +100,13 @@ impl<F: Real> Workspace<F> {
 }
 
 fn broadcast<F: Real>(dst: &mut [F], src: ArrayView2<F>, members: usize) {
-    for (v, slot) in src.iter().zip(dst.chunks_exact_mut(members)) {
-        slot.fill(*v);
+    match (members, src.as_slice()) {
+        (1, Some(s)) => dst[..s.len()].copy_from_slice(s),
+        _ => {
+            for (v, slot) in src.iter().zip(dst.chunks_exact_mut(members)) {
+                slot.fill(*v);
+            }
+        }
     }
 }
 

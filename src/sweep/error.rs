@@ -44,12 +44,19 @@ pub enum SweepError {
     /// The run was interrupted.
     #[error("{0}")]
     Interrupted(String),
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the run cleanly: what is
+    /// done is saved and the folder can be resumed (exit code 130).
+    #[error("{0}")]
+    Stopped(String),
 }
 
 impl SweepError {
-    /// Exit code: 2 for bad input (file, arguments, data, output folder), 1 for failures while running.
+    /// Exit code: 2 for bad input (file, arguments, data, output folder), 1
+    /// for failures while running, 130 (128 + SIGINT) when a signal stopped
+    /// the run (whichever signal it was: the handler cannot tell them apart).
     pub fn exit_code(&self) -> u8 {
         match self {
+            SweepError::Stopped(_) => 130,
             SweepError::Config(_) | SweepError::Data(_) | SweepError::Output { .. } | SweepError::Results { .. } => 2,
             SweepError::Io { .. } | SweepError::Train(_) | SweepError::Interrupted(_) => 1,
         }

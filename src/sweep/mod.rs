@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod config;
 pub mod error;
+pub mod merge;
 pub mod output;
 pub mod overrides;
 pub mod plan;
@@ -15,7 +16,9 @@ pub mod problem;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod resume;
 pub mod runner;
+pub mod shard;
 pub mod stats;
 pub mod worker;
 

@@ -5,7 +5,10 @@
 use super::aggregate::Summary;
 use super::config::ExperimentFile;
 use super::error::SweepError;
+use super::merge::MergeInfo;
 use super::plan::{Axes, Plan};
+use super::resume;
+use super::shard::{ShardInfo, SHARDS};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,7 +25,8 @@ pub const SUMMARY_CSV: &str = "summary.csv";
 /// `manifest.json`: what was run, by which build, how fast.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
-    /// "running" while the sweep trains, "complete" at the end.
+    /// "running" while the sweep trains, "interrupted" after a signal
+    /// stopped it (resumable), "complete" at the end.
     pub status: String,
     /// Experiment name.
     pub name: String,
@@ -62,8 +66,20 @@ pub struct Manifest {
     pub wall_seconds: Option<f64>,
     /// Runs × epochs.
     pub network_epochs: u64,
-    /// Throughput: network-epochs per second of wall time.
+    /// Throughput: network-epochs per second of wall time (of the runs
+    /// trained by this attempt, when it resumed an earlier one).
     pub network_epochs_per_second: Option<f64>,
+    /// The share of a shard's folder (`<out>/shards/I-of-N/`); there `runs`
+    /// and `network_epochs` count the shard's runs only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// Runs already done (kept from an earlier, interrupted attempt) when
+    /// this attempt started; absent for a run that started afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_runs: Option<usize>,
+    /// Written by `sweep merge`: the shards merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
 }
 
 impl Manifest {
@@ -92,6 +108,9 @@ impl Manifest {
             wall_seconds: None,
             network_epochs: (plan.runs() * plan.epochs()) as u64,
             network_epochs_per_second: None,
+            shard: None,
+            resumed_runs: None,
+            merged: None,
         }
     }
 }
@@ -135,53 +154,91 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     }
 }
 
-/// Makes `dir` ready for `plan`. Returns whether the folder was created.
-/// Refuses a folder holding another experiment's results, or unrelated
-/// files, unless `force`; our own files of an earlier attempt are replaced.
-pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool) -> Result<bool, SweepError> {
+/// How a results folder is to be used.
+#[derive(Debug)]
+pub enum Start {
+    /// Start afresh; `created`: the folder did not exist.
+    Fresh {
+        /// The folder was created now.
+        created: bool,
+    },
+    /// The folder holds an earlier attempt at the same experiment (and the
+    /// same shard): resume it. Its manifest.
+    Resume(Box<Manifest>),
+}
+
+/// The files a sweep writes into a results folder (and replaces on --force).
+const OURS: [&str; 4] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV];
+
+/// Makes `dir` ready for `plan` (and `shard`, for a shard's folder).
+///
+/// - no folder: created, start afresh;
+/// - our results of the same experiment and shard: resume them (unless
+///   `force`, which deletes them and starts over);
+/// - another experiment's results: refused, naming the settings that differ
+///   (`training.epochs: 300 -> 400`), unless `force`;
+/// - other files (besides a `shards/` folder): refused unless `force`.
+pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInfo>) -> Result<Start, SweepError> {
     let out = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(out("exists and is not a folder".into()));
-        }
-        let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
-        let entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| out(format!("cannot be read: {e}")))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        match manifest {
-            Some(m) if m.experiment_hash != plan.hash && !force => {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| out(format!("cannot be created: {e}")))?;
+        return Ok(Start::Fresh { created: true });
+    }
+    if !dir.is_dir() {
+        return Err(out("exists and is not a folder".into()));
+    }
+    let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| out(format!("cannot be read: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n != SHARDS))
+        .collect();
+    match manifest {
+        Some(m) if !force => {
+            if m.experiment_hash != plan.hash {
+                let old = serde_json::to_value(&m.experiment).unwrap_or_default();
+                let new = serde_json::to_value(&plan.file).unwrap_or_default();
                 return Err(out(format!(
-                    "holds results of a different experiment (`{}`, hash {}…; this one is {}…). Use --force to replace them, or --out to choose another folder",
+                    "holds results of a different experiment (`{}`, hash {}…; this one is {}…): {}. Use --force to start over (it deletes those results), or --out to choose another folder",
                     m.name,
                     &m.experiment_hash[..12.min(m.experiment_hash.len())],
-                    &plan.hash[..12]
-                )))
+                    &plan.hash[..12.min(plan.hash.len())],
+                    resume::differences_phrase(&old, &new)
+                )));
             }
-            None if !entries.is_empty() && !force => {
-                return Err(out(
-                    "is not empty and holds no netsweep results; use --force to write into it, or --out to choose another folder"
-                        .into(),
-                ))
+            let had = m.shard.as_ref().map(|s| s.shard());
+            let want = shard.map(|s| s.shard());
+            if had != want {
+                let name = |s: Option<super::shard::Shard>| s.map_or("a whole sweep".to_string(), |s| format!("shard {s}"));
+                return Err(out(format!(
+                    "holds {} of this experiment, not {}. Use --force to start over, or --out to choose another folder",
+                    name(had),
+                    name(want)
+                )));
             }
-            _ => {}
+            probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
+            return Ok(Start::Resume(Box::new(m)));
         }
-        for name in [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV] {
-            let p = dir.join(name);
-            if p.exists() {
-                std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
-            }
+        None if !entries.is_empty() && !force => {
+            return Err(out(
+                "is not empty and holds no netsweep results; use --force to write into it, or --out to choose another folder"
+                    .into(),
+            ))
         }
-        let plots = dir.join("plots");
-        if plots.is_dir() {
-            std::fs::remove_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
-        }
-        probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
-        Ok(false)
-    } else {
-        std::fs::create_dir_all(dir).map_err(|e| out(format!("cannot be created: {e}")))?;
-        Ok(true)
+        _ => {}
     }
+    for name in OURS {
+        let p = dir.join(name);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
+        }
+    }
+    let plots = dir.join("plots");
+    if plots.is_dir() {
+        std::fs::remove_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
+    }
+    probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
+    Ok(Start::Fresh { created: false })
 }
 
 fn probe_writable(dir: &Path) -> std::io::Result<()> {

@@ -1,26 +1,40 @@
 //! Running a plan: workers train chunks in parallel (rayon, a shared work
-//! counter so chunks are taken in order), the calling thread writes
-//! `runs.jsonl` in run order as chunks complete, aggregates each grid point
-//! as soon as its runs are in, and finally writes `summary.json`,
-//! `summary.csv` and the completed manifest.
+//! counter so chunks are taken in order), the calling thread appends
+//! `runs.jsonl` in chunk order as chunks complete (flushed after each
+//! chunk), aggregates each grid point as soon as its runs are in, and
+//! finally writes `summary.json`, `summary.csv` and the completed manifest.
 //!
 //! Output does not depend on the number of threads: chunks are fixed by the
 //! plan, each is trained by a pure function, and the writer restores chunk
 //! order before writing or aggregating.
+//!
+//! Crash safety and resume ([`super::resume`]): because chunks are written
+//! whole and in order, runs.jsonl is always a prefix of complete chunks (plus,
+//! after a hard kill, part of the next chunk). Running again on the same
+//! folder keeps that prefix and trains the rest. A stop flag (set by the
+//! binary's SIGINT/SIGTERM handler) stops handing out chunks; the chunks in
+//! progress are finished and written, the manifest says "interrupted", and
+//! [`SweepError::Stopped`] is returned.
+//!
+//! A shard ([`super::shard`]) runs the same loop over its share of the
+//! chunks, in `<out>/shards/I-of-N/`, and writes no summary.
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::output::{self, Manifest};
-use super::plan::Plan;
+use super::output::{self, Manifest, Start};
+use super::plan::{Chunk, Plan};
 use super::progress::Progress;
 use super::record::RunRecord;
+use super::resume::{self, Scan};
+use super::shard::{self, Shard, ShardInfo};
 use super::worker::train_chunk;
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -29,7 +43,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Replace a folder holding other results.
+    /// Start over: replace a folder holding other results, or earlier
+    /// results of the same experiment (which would otherwise be resumed).
     pub force: bool,
     /// No progress output.
     pub quiet: bool,
@@ -45,101 +60,235 @@ pub struct RunResult {
     pub manifest: Manifest,
 }
 
-/// Trains every run of the plan and writes the results folder.
+/// What a finished shard hands back.
+pub struct ShardResult {
+    /// The shard's folder, `<out>/shards/I-of-N`.
+    pub dir: PathBuf,
+    /// The manifest written there.
+    pub manifest: Manifest,
+}
+
+/// Trains every run of the plan and writes the results folder (resuming
+/// an earlier attempt found there).
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunResult, SweepError> {
+    run_stoppable(plan, opts, None)
+}
+
+/// [`run`], stopping cleanly once `stop` becomes true.
+pub fn run_stoppable(plan: &Plan, opts: &RunOptions, stop: Option<&AtomicBool>) -> Result<RunResult, SweepError> {
+    let (manifest, summary) = execute(plan, opts, None, stop)?;
+    let summary = summary.ok_or_else(|| SweepError::Interrupted("the sweep wrote no summary".into()))?;
+    Ok(RunResult { summary, manifest })
+}
+
+/// Trains shard `shard`'s share of the runs into `<opts.out>/shards/I-of-N/`
+/// (resuming an earlier attempt found there), stopping cleanly once `stop`
+/// becomes true.
+pub fn run_shard(
+    plan: &Plan,
+    opts: &RunOptions,
+    shard: Shard,
+    stop: Option<&AtomicBool>,
+) -> Result<ShardResult, SweepError> {
+    let (manifest, _) = execute(plan, opts, Some(shard), stop)?;
+    Ok(ShardResult { dir: shard.dir(&opts.out), manifest })
+}
+
+fn execute(
+    plan: &Plan,
+    opts: &RunOptions,
+    shard: Option<Shard>,
+    stop: Option<&AtomicBool>,
+) -> Result<(Manifest, Option<Summary>), SweepError> {
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| SweepError::Config(format!("cannot start {threads} threads: {e}")))?;
-    let created = output::prepare_dir(&opts.out, plan, opts.force)?;
-    let result = run_in(plan, opts, &pool, threads);
-    if result.is_err() && created {
-        // A failed first attempt leaves no half-written folder behind.
-        let _ = std::fs::remove_dir_all(&opts.out);
+    let all = plan.chunks();
+    let (dir, chunks, info) = match shard {
+        Some(s) => {
+            let mine = shard::chunks_of(&all, s);
+            let info = ShardInfo::new(s, &all, &mine);
+            (s.dir(&opts.out), mine, Some(info))
+        }
+        None => (opts.out.clone(), all, None),
+    };
+    let start = output::prepare_dir(&dir, plan, opts.force, info.as_ref())?;
+    let created = matches!(start, Start::Fresh { created: true });
+    let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, stop };
+    let result = job.run(start);
+    if let Err(e) = &result {
+        let empty = std::fs::metadata(dir.join(output::RUNS)).map_or(true, |m| m.len() == 0);
+        if created && empty && !matches!(e, SweepError::Stopped(_)) {
+            // A first attempt that failed before finishing any chunk leaves no folder behind.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
     result
 }
 
-fn run_in(plan: &Plan, opts: &RunOptions, pool: &rayon::ThreadPool, threads: usize) -> Result<RunResult, SweepError> {
-    let dir = &opts.out;
-    let start = Instant::now();
-    let mut manifest = Manifest::start(plan, &opts.experiment_file, threads);
-    output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-
-    let chunks = plan.chunks();
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Vec<RunRecord>, crate::Error>)>(4 * threads);
-    let mut progress = Progress::new(plan.runs(), opts.quiet);
-
-    let written = std::thread::scope(|s| {
-        s.spawn(|| {
-            pool.broadcast(|_| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= chunks.len() || stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                if tx.send((i, train_chunk(plan, &chunks[i]))).is_err() {
-                    break;
-                }
-            });
-            drop(tx);
-        });
-        let r = write_in_order(plan, dir, rx, &mut progress);
-        if r.is_err() {
-            stop.store(true, Ordering::Relaxed);
-        }
-        r
-    });
-    progress.finish();
-    let summary = written?;
-
-    output::write_json(&dir.join(output::SUMMARY), &summary)?;
-    output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
-    let wall = start.elapsed().as_secs_f64();
-    manifest.status = "complete".into();
-    manifest.finished_at = Some(output::now());
-    manifest.wall_seconds = Some(wall);
-    manifest.network_epochs_per_second = Some(manifest.network_epochs as f64 / wall.max(1e-9));
-    output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-    Ok(RunResult { summary, manifest })
+/// One attempt at a folder.
+struct Job<'a> {
+    plan: &'a Plan,
+    opts: &'a RunOptions,
+    dir: &'a Path,
+    chunks: &'a [Chunk],
+    info: Option<ShardInfo>,
+    pool: &'a rayon::ThreadPool,
+    threads: usize,
+    stop: Option<&'a AtomicBool>,
 }
 
-/// Receives chunks in any order, writes and aggregates them in chunk order.
+type Trained = (usize, Result<Vec<RunRecord>, crate::Error>);
+
+impl Job<'_> {
+    fn run(self, start: Start) -> Result<(Manifest, Option<Summary>), SweepError> {
+        let (plan, dir, chunks) = (self.plan, self.dir, self.chunks);
+        let t0 = Instant::now();
+        let runs_path = dir.join(output::RUNS);
+        let mut manifest = Manifest::start(plan, &self.opts.experiment_file, self.threads);
+        if let Some(info) = &self.info {
+            manifest.runs = info.runs;
+            manifest.network_epochs = (info.runs * plan.epochs()) as u64;
+        }
+        manifest.shard = self.info.clone();
+        let runs_total = manifest.runs;
+        // Shards cannot aggregate: their grid points are incomplete.
+        let mut agg = self.info.is_none().then(|| Aggregator::new(plan));
+        let mut scan = Scan::default();
+        if let Start::Resume(old) = &start {
+            scan = resume::scan(&runs_path, plan, chunks, |r| {
+                if let Some(a) = agg.as_mut() {
+                    a.push(r)
+                }
+            })?;
+            if scan.dropped_bytes > 0 {
+                resume::truncate(&runs_path, scan.keep_bytes)?;
+            }
+            manifest.started_at = old.started_at.clone();
+            manifest.resumed_runs = Some(scan.runs_done);
+            if !self.opts.quiet {
+                eprintln!("{}", scan.describe(chunks.len(), runs_total));
+            }
+        }
+        output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&runs_path)
+            .map_err(|e| SweepError::io(&runs_path, e))?;
+
+        let first = scan.chunks_done;
+        let next = AtomicUsize::new(first);
+        let failed = AtomicBool::new(false);
+        let stop_ext = self.stop;
+        let stopping = || failed.load(Ordering::Relaxed) || stop_ext.is_some_and(|s| s.load(Ordering::Relaxed));
+        let (tx, rx) = mpsc::sync_channel::<Trained>(4 * self.threads);
+        let mut progress = Progress::new(runs_total - scan.runs_done, self.opts.quiet);
+        let pool = self.pool;
+
+        let written = std::thread::scope(|s| {
+            s.spawn(|| {
+                pool.broadcast(|_| loop {
+                    if stopping() {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= chunks.len() {
+                        break;
+                    }
+                    if tx.send((i, train_chunk(plan, &chunks[i]))).is_err() {
+                        break;
+                    }
+                });
+                drop(tx);
+            });
+            let r = write_in_order(&runs_path, file, first, rx, agg.as_mut(), &mut progress);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            r
+        });
+        progress.finish();
+        let done = written?;
+        let trained: usize = chunks[first..done].iter().map(|c| c.end - c.start).sum();
+        let wall = t0.elapsed().as_secs_f64();
+        manifest.wall_seconds = Some(wall);
+        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs()) as f64 / wall.max(1e-9));
+        if done < chunks.len() {
+            let saved: usize = chunks[..done].iter().map(|c| c.end - c.start).sum();
+            manifest.status = "interrupted".into();
+            output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+            let msg = format!("stopped by a signal: {saved} of {runs_total} runs are saved in {}", runs_path.display());
+            return Err(if stop_ext.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                SweepError::Stopped(msg)
+            } else {
+                SweepError::Interrupted(format!("the workers stopped early; {saved} of {runs_total} runs were saved"))
+            });
+        }
+        let summary = match agg {
+            Some(agg) => {
+                let summary = agg.finish().map_err(|p| {
+                    SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish"))
+                })?;
+                output::write_json(&dir.join(output::SUMMARY), &summary)?;
+                output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
+                Some(summary)
+            }
+            None => None,
+        };
+        let wall = t0.elapsed().as_secs_f64();
+        manifest.status = "complete".into();
+        manifest.finished_at = Some(output::now());
+        manifest.wall_seconds = Some(wall);
+        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs()) as f64 / wall.max(1e-9));
+        output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+        Ok((manifest, summary))
+    }
+}
+
+/// Receives chunks in any order; appends and aggregates them in chunk order
+/// from `first`, flushing after each chunk (and syncing to disk at most every
+/// two seconds, and at the end). Returns how many leading chunks are written.
 fn write_in_order(
-    plan: &Plan,
-    dir: &Path,
-    rx: mpsc::Receiver<(usize, Result<Vec<RunRecord>, crate::Error>)>,
+    path: &Path,
+    file: File,
+    first: usize,
+    rx: mpsc::Receiver<Trained>,
+    mut agg: Option<&mut Aggregator>,
     progress: &mut Progress,
-) -> Result<Summary, SweepError> {
-    let path = dir.join(output::RUNS);
-    let file = std::fs::File::create(&path).map_err(|e| SweepError::io(&path, e))?;
+) -> Result<usize, SweepError> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut agg = Aggregator::new(plan);
     let mut waiting: BTreeMap<usize, Vec<RunRecord>> = BTreeMap::new();
-    let mut expected = 0;
+    let mut expected = first;
     let mut line = Vec::with_capacity(1 << 14);
+    let mut synced = Instant::now();
     for (i, records) in rx {
         waiting.insert(i, records?);
         while let Some(records) = waiting.remove(&expected) {
             progress.inc(records.len());
             for r in records {
                 line.clear();
-                serde_json::to_writer(&mut line, &r).map_err(|e| SweepError::io(&path, e.into()))?;
+                serde_json::to_writer(&mut line, &r).map_err(|e| SweepError::io(path, e.into()))?;
                 line.push(b'\n');
-                out.write_all(&line).map_err(|e| SweepError::io(&path, e))?;
-                agg.push(r);
+                out.write_all(&line).map_err(|e| SweepError::io(path, e))?;
+                if let Some(a) = agg.as_mut() {
+                    a.push(r);
+                }
             }
-            out.flush().map_err(|e| SweepError::io(&path, e))?;
+            out.flush().map_err(|e| SweepError::io(path, e))?;
+            if synced.elapsed() >= Duration::from_secs(2) {
+                out.get_ref().sync_data().map_err(|e| SweepError::io(path, e))?;
+                synced = Instant::now();
+            }
             expected += 1;
         }
     }
     out.into_inner()
-        .map_err(|e| SweepError::io(&path, e.into_error()))?
+        .map_err(|e| SweepError::io(path, e.into_error()))?
         .sync_all()
-        .map_err(|e| SweepError::io(&path, e))?;
-    agg.finish()
-        .map_err(|p| SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")))
+        .map_err(|e| SweepError::io(path, e))?;
+    Ok(expected)
 }

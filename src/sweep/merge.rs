@@ -1,0 +1,312 @@
+//! `sweep merge DIR`: gathers the N shards in `DIR/shards/I-of-N/` into the
+//! results a single process would have written in DIR.
+//!
+//! Checks first, writes nothing until they pass: every shard 0..N-1 is
+//! present, of the same experiment (hash; foreign ones are named with the
+//! settings that differ), split as this netsweep splits (chunk and run
+//! counts), and complete (status "complete"). Then it reads the shards'
+//! runs.jsonl chunk by chunk in chunk order, copying each line verbatim
+//! into DIR/runs.jsonl (run order, byte-identical to a single process's) and
+//! aggregating as the runner does, so summary.json is byte-identical to a
+//! single-process run's. Files are written atomically (temp file + rename).
+
+use super::aggregate::{Aggregator, Summary};
+use super::error::SweepError;
+use super::output::{self, Manifest};
+use super::plan::{self, Plan};
+use super::resume::{self, ChunkRead, RunsReader};
+use super::shard::{self, Shard, ShardInfo, SHARDS};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a merged manifest records about its shards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeInfo {
+    /// Number of shards.
+    pub shards: usize,
+    /// Per shard, in index order: runs, threads, wall seconds and throughput.
+    pub shard_runs: Vec<MergedShard>,
+    /// Seconds the merge itself took.
+    pub merge_seconds: f64,
+}
+
+/// One merged shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergedShard {
+    /// Shard index.
+    pub index: usize,
+    /// Its runs.
+    pub runs: usize,
+    /// Its worker threads.
+    pub threads: usize,
+    /// Its wall time (last attempt).
+    pub wall_seconds: Option<f64>,
+    /// Its throughput (last attempt).
+    pub network_epochs_per_second: Option<f64>,
+}
+
+/// What `sweep merge` hands back.
+pub struct MergeResult {
+    /// The summary written.
+    pub summary: Summary,
+    /// The manifest written.
+    pub manifest: Manifest,
+}
+
+fn problem(dir: &Path, msg: String) -> SweepError {
+    SweepError::Results { path: dir.to_path_buf(), msg }
+}
+
+/// Merges the shards of `dir` (a sweep's results folder, holding `shards/`)
+/// into `dir`. `force` lets it replace results of another experiment in
+/// `dir` itself.
+pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
+    let t0 = Instant::now();
+    let shards_dir = dir.join(SHARDS);
+    if !shards_dir.is_dir() {
+        return Err(problem(
+            dir,
+            format!("no {SHARDS}/ folder here: pass the results folder the shards ran with (their --out)"),
+        ));
+    }
+    let mut found: BTreeMap<usize, Vec<Shard>> = BTreeMap::new();
+    for e in std::fs::read_dir(&shards_dir).map_err(|e| SweepError::io(&shards_dir, e))? {
+        let e = e.map_err(|e| SweepError::io(&shards_dir, e))?;
+        if let Some(s) = e.file_name().to_str().and_then(Shard::from_folder_name) {
+            if e.path().is_dir() {
+                found.entry(s.count).or_default().push(s);
+            }
+        }
+    }
+    let n = match found.len() {
+        0 => return Err(problem(&shards_dir, "holds no shard folders (named I-of-N)".into())),
+        1 => *found.keys().next().unwrap_or(&0),
+        _ => {
+            let splits: Vec<String> = found
+                .iter()
+                .map(|(n, v)| {
+                    let names: Vec<String> = v.iter().map(|s| s.folder_name()).collect();
+                    format!("N={n} ({})", names.join(", "))
+                })
+                .collect();
+            return Err(problem(
+                &shards_dir,
+                format!(
+                    "holds shards of different splits: {}; remove the folders of the split you do not want",
+                    splits.join("; ")
+                ),
+            ));
+        }
+    };
+
+    // Manifests of the shards present.
+    let mut missing = Vec::new();
+    let mut manifests: Vec<Option<Manifest>> = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = Shard { index: i, count: n };
+        let sdir = s.dir(dir);
+        let m = if sdir.is_dir() { output::read_manifest(&sdir)? } else { None };
+        if m.is_none() {
+            missing.push(s.folder_name());
+        }
+        manifests.push(m);
+    }
+    // The experiment: the hash most shards hold (ties: the lowest shard's).
+    let mut votes: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (i, m) in manifests.iter().enumerate() {
+        if let Some(m) = m {
+            let v = votes.entry(m.experiment_hash.as_str()).or_insert((0, i));
+            v.0 += 1;
+        }
+    }
+    let Some(reference) = votes
+        .iter()
+        .max_by_key(|(_, (count, first))| (*count, std::cmp::Reverse(*first)))
+        .and_then(|(_, (_, first))| manifests[*first].clone())
+    else {
+        return Err(problem(
+            &shards_dir,
+            format!("none of the {n} shards of this split has a manifest.json: missing {}", missing.join(", ")),
+        ));
+    };
+    let ref_json = serde_json::to_value(&reference.experiment).unwrap_or_default();
+    let mut foreign = Vec::new();
+    for (i, m) in manifests.iter().enumerate() {
+        if let Some(m) = m.as_ref().filter(|m| m.experiment_hash != reference.experiment_hash) {
+            let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
+            foreign.push(format!(
+                "{}-of-{n} (`{}`, hash {}…: {})",
+                i,
+                m.name,
+                &m.experiment_hash[..12.min(m.experiment_hash.len())],
+                resume::differences_phrase(&ref_json, &theirs)
+            ));
+        }
+    }
+
+    let plan = plan::resolve(reference.experiment.clone(), &reference.name, reference.overrides.clone())?;
+    if plan.hash != reference.experiment_hash {
+        return Err(problem(
+            &shards_dir,
+            format!(
+                "the shards' experiment resolves to hash {}…, not the {}… their manifests record (edited manifest, or another netsweep version?)",
+                &plan.hash[..12],
+                &reference.experiment_hash[..12.min(reference.experiment_hash.len())]
+            ),
+        ));
+    }
+    let chunks = plan.chunks();
+    let split = shard::assign(&chunks, n);
+    let mut incomplete = Vec::new();
+    for (i, m) in manifests.iter().enumerate() {
+        let Some(m) = m.as_ref().filter(|m| m.experiment_hash == plan.hash) else { continue };
+        let s = Shard { index: i, count: n };
+        let mine: Vec<_> = split[i].iter().map(|&c| chunks[c].clone()).collect();
+        let expected = ShardInfo::new(s, &chunks, &mine);
+        match &m.shard {
+            Some(info) if info.index == i && info.count == n && info.chunks == expected.chunks && info.runs == expected.runs => {}
+            Some(info) => foreign.push(format!(
+                "{} (split differently: shard {}/{} with {} chunks and {} runs, expected {} chunks and {} runs; another netsweep version?)",
+                s.folder_name(), info.index, info.count, info.chunks, info.runs, expected.chunks, expected.runs
+            )),
+            None => foreign.push(format!("{} (its manifest is not a shard's)", s.folder_name())),
+        }
+        if m.status != "complete" {
+            let lines = count_lines(&s.dir(dir).join(output::RUNS));
+            incomplete.push(format!(
+                "{} (status {}, {lines} of {} runs in runs.jsonl; run its `sweep run … --shard {s}` again to resume it)",
+                s.folder_name(),
+                m.status,
+                expected.runs
+            ));
+        }
+    }
+    if !missing.is_empty() || !foreign.is_empty() || !incomplete.is_empty() {
+        let mut msg = format!(
+            "cannot merge: {n} shards of `{}` (hash {}…) expected",
+            reference.name,
+            &reference.experiment_hash[..12.min(reference.experiment_hash.len())]
+        );
+        if !missing.is_empty() {
+            msg.push_str(&format!("\n  missing: {}", missing.join(", ")));
+        }
+        if !foreign.is_empty() {
+            msg.push_str(&format!("\n  from another experiment: {}", foreign.join("; ")));
+        }
+        if !incomplete.is_empty() {
+            msg.push_str(&format!("\n  incomplete: {}", incomplete.join("; ")));
+        }
+        return Err(problem(&shards_dir, msg));
+    }
+
+    // The folder itself: refuse another experiment's results unless forced.
+    if let Some(m) = output::read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })? {
+        if m.experiment_hash != plan.hash && !force {
+            let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
+            return Err(SweepError::Output {
+                path: dir.to_path_buf(),
+                msg: format!(
+                    "holds results of a different experiment (`{}`: {}); use --force to replace them",
+                    m.name,
+                    resume::differences_phrase(&theirs, &ref_json)
+                ),
+            });
+        }
+    }
+
+    let summary = write_merged(dir, &plan, &chunks, &split, n)?;
+    output::write_json(&dir.join(output::SUMMARY), &summary)?;
+    output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
+
+    let shard_manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
+    let mut manifest =
+        Manifest::start(&plan, &reference.experiment_file, shard_manifests.iter().map(|m| m.threads).sum());
+    manifest.started_at = shard_manifests.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(output::now);
+    manifest.status = "complete".into();
+    manifest.finished_at = Some(output::now());
+    // The array's critical path and its combined throughput (shards running side by side).
+    manifest.wall_seconds = shard_manifests.iter().filter_map(|m| m.wall_seconds).reduce(f64::max);
+    manifest.network_epochs_per_second = Some(shard_manifests.iter().filter_map(|m| m.network_epochs_per_second).sum());
+    manifest.merged = Some(MergeInfo {
+        shards: n,
+        shard_runs: shard_manifests
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MergedShard {
+                index: i,
+                runs: m.runs,
+                threads: m.threads,
+                wall_seconds: m.wall_seconds,
+                network_epochs_per_second: m.network_epochs_per_second,
+            })
+            .collect(),
+        merge_seconds: t0.elapsed().as_secs_f64(),
+    });
+    output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+    Ok(MergeResult { summary, manifest })
+}
+
+/// Copies the shards' records into `dir/runs.jsonl` in run order (through a
+/// temporary file) and aggregates them.
+fn write_merged(
+    dir: &Path,
+    plan: &Plan,
+    chunks: &[plan::Chunk],
+    split: &[Vec<usize>],
+    n: usize,
+) -> Result<Summary, SweepError> {
+    let mut owner = vec![0usize; chunks.len()];
+    for (s, list) in split.iter().enumerate() {
+        for &c in list {
+            owner[c] = s;
+        }
+    }
+    let mut readers = Vec::with_capacity(n);
+    for i in 0..n {
+        let path = Shard { index: i, count: n }.dir(dir).join(output::RUNS);
+        let r = RunsReader::open(&path)?
+            .ok_or_else(|| problem(&path, "is missing, though the shard's manifest says it is complete".into()))?;
+        readers.push((path, r));
+    }
+    let final_path = dir.join(output::RUNS);
+    let tmp: PathBuf = dir.join(format!("{}.tmp", output::RUNS));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut agg = Aggregator::new(plan);
+        for (c, chunk) in chunks.iter().enumerate() {
+            let (path, reader) = &mut readers[owner[c]];
+            match reader.read_chunk(plan, chunk)? {
+                ChunkRead::Complete { bytes, records } => {
+                    out.write_all(&bytes).map_err(|e| SweepError::io(&tmp, e))?;
+                    records.into_iter().for_each(|r| agg.push(r));
+                }
+                ChunkRead::Incomplete(why) => {
+                    return Err(problem(path, format!("runs {}..{}: {why}", chunk.start, chunk.end)));
+                }
+            }
+        }
+        for (path, reader) in &mut readers {
+            if !reader.at_end()? {
+                return Err(problem(path, "holds lines after the shard's last run".into()));
+            }
+        }
+        out.into_inner()
+            .map_err(|e| SweepError::io(&tmp, e.into_error()))?
+            .sync_all()
+            .map_err(|e| SweepError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &final_path).map_err(|e| SweepError::io(&final_path, e))?;
+        agg.finish().map_err(|p| problem(dir, format!("grid point {p} is missing runs after the merge")))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn count_lines(path: &Path) -> usize {
+    std::fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+}
