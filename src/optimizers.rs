@@ -262,14 +262,7 @@ impl Optimizer {
 /// and, inside, over members. Both call `f` with the same values, so a
 /// member's update does not depend on the ensemble's size.
 #[inline(always)]
-fn each<F: Real>(
-    lr: &[F],
-    w: &mut [F],
-    g: &[F],
-    s0: &mut [F],
-    s1: &mut [F],
-    f: impl Fn(F, &mut F, F, &mut F, &mut F),
-) {
+fn each<F: Real>(lr: &[F], w: &mut [F], g: &[F], s0: &mut [F], s1: &mut [F], f: impl Fn(F, &mut F, F, &mut F, &mut F)) {
     let members = lr.len();
     if members == 1 {
         let l = lr[0];

@@ -86,3 +86,28 @@ lr = 0.05
     let acc = r.summary.points[0].final_test_metric.as_ref().unwrap();
     assert_eq!(acc.min, 1.0, "two separable blobs: {acc:?}");
 }
+
+#[test]
+fn parity_grid_crosses_bits_with_relative_widths() {
+    let sets: Vec<String> =
+        ["grid.bits=[2,4]", "seeds=3", "training.epochs=50", "grid.lr=[0.3]"].map(String::from).to_vec();
+    let plan = sweep::load_plan(Path::new("experiments/parity_grid.toml"), &sets).unwrap();
+    assert_eq!(plan.axes.points(), 2 * 2);
+    // Point order: bits outermost, then architecture in grid order (N, 2N).
+    let p = plan.point(3);
+    assert_eq!((p.bits, p.architecture.as_str()), (Some(4), "2N"));
+    assert_eq!(plan.data_for(&p).train.x.dim(), (16, 4));
+    let widths: Vec<usize> = (0..4)
+        .map(|i| match plan.layers(&plan.point(i))[0] {
+            netsweep::Layer::Dense(d) => d.units,
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(widths, vec![2, 4, 4, 8], "N and 2N hidden units for N = 2, 4");
+    let dir = tempfile::tempdir().unwrap();
+    let opts =
+        RunOptions { out: dir.path().join("p"), threads: 2, force: false, quiet: true, experiment_file: "t".into() };
+    let r = sweep::run(&plan, &opts).unwrap();
+    assert_eq!(r.summary.points.len(), 4);
+    assert!(sweep::load_plan(Path::new("experiments/xor_grid.toml"), &["grid.bits=[2]".into()]).is_err());
+}

@@ -135,7 +135,7 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
     let etc: Vec<f64> = runs.iter().filter_map(|r| r.epochs_to_converge.map(|e| e as f64)).collect();
     let vals = |f: fn(&RunRecord) -> Option<f32>| -> Vec<f64> { runs.iter().filter_map(f).map(f64::from).collect() };
     let len = plan.record_epochs.len();
-    let has_test = plan.data.test.is_some();
+    let has_test = plan.data().test.is_some();
     let curves = PointCurves {
         train_loss: series(&refs, len, |r| Some(&r.curves.train_loss)),
         train_metric: series(&refs, len, |r| Some(&r.curves.train_metric)),

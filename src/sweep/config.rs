@@ -128,7 +128,12 @@ pub enum LayerConfig {
     /// A Dense layer.
     Dense {
         /// Units.
-        units: usize,
+        #[serde(default)]
+        units: Option<usize>,
+        /// Units as a multiple of the network's input size (e.g. 2 for 2N
+        /// hidden units on N-bit parity); instead of `units`.
+        #[serde(default)]
+        units_per_input: Option<usize>,
         /// Activation; omitted = the run's activation (grid or training).
         #[serde(default)]
         activation: Option<Activation>,
@@ -256,6 +261,9 @@ fn default_optimizer() -> OptimizerName {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridConfig {
+    /// Parity problems only: input sizes N to cross (overrides problem.bits).
+    #[serde(default)]
+    pub bits: Option<Vec<usize>>,
     /// Architecture names (default: every defined architecture).
     #[serde(default)]
     pub architecture: Option<Vec<String>>,

@@ -1,8 +1,9 @@
 //! From a parsed experiment file to an immutable, validated [`Plan`]: the
 //! loaded data, the grid's axes, and the ordered run specs.
 //!
-//! Order: architecture, optimizer, batch size, activation, lr, l2, l1 from
-//! the outermost axis to the innermost, then the seed index; a run's index
+//! Order: bits (parity problems with a `grid.bits` list), architecture,
+//! optimizer, batch size, activation, lr, l2, l1 from the outermost axis to
+//! the innermost, then the seed index; a run's index
 //! is its identity (point = run / seeds, seed index = run % seeds). Runs
 //! sharing architecture, optimizer, batch size and activation (a *family*)
 //! are contiguous and train together as lockstep ensembles.
@@ -31,6 +32,8 @@ pub const MAX_ENSEMBLE: usize = 256;
 /// The values of every axis, in grid order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Axes {
+    /// Parity input sizes (`[null]` for every other problem).
+    pub bits: Vec<Option<usize>>,
     /// Architecture names.
     pub architecture: Vec<String>,
     /// Optimizer families.
@@ -48,8 +51,9 @@ pub struct Axes {
 }
 
 impl Axes {
-    fn radices(&self) -> [usize; 7] {
+    fn radices(&self) -> [usize; 8] {
         [
+            self.bits.len(),
             self.architecture.len(),
             self.optimizer.len(),
             self.batch_size.len(),
@@ -67,7 +71,7 @@ impl Axes {
 
     /// Names of the axes that have more than one value.
     pub fn varying(&self) -> Vec<&'static str> {
-        let names = ["architecture", "optimizer", "batch_size", "activation", "lr", "l2", "l1"];
+        let names = ["bits", "architecture", "optimizer", "batch_size", "activation", "lr", "l2", "l1"];
         names.iter().zip(self.radices()).filter(|(_, r)| *r > 1).map(|(n, _)| *n).collect()
     }
 }
@@ -75,6 +79,9 @@ impl Axes {
 /// The parameters of one grid point.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PointParams {
+    /// Parity input size, for a grid over bits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<usize>,
     /// Architecture name.
     pub architecture: String,
     /// Optimizer family.
@@ -139,8 +146,9 @@ pub struct Plan {
     pub record_epochs: Vec<usize>,
     /// Convergence criterion.
     pub criterion: Criterion,
-    /// The data, shared read-only by every run.
-    pub data: Arc<ProblemData>,
+    /// The data, shared read-only by every run: one data set per value of
+    /// the `bits` axis (one in all for every other problem).
+    pub datasets: Vec<Arc<ProblemData>>,
 }
 
 /// SplitMix64's output function: a well-mixed 64-bit hash of a 64-bit value.
@@ -180,22 +188,34 @@ impl Plan {
     /// Parameters of grid point `p`.
     pub fn point(&self, p: usize) -> PointParams {
         let r = self.axes.radices();
-        let mut idx = [0usize; 7];
+        let mut idx = [0usize; 8];
         let mut rest = p;
-        for a in (0..7).rev() {
+        for a in (0..8).rev() {
             idx[a] = rest % r[a];
             rest /= r[a];
         }
         let ax = &self.axes;
         PointParams {
-            architecture: ax.architecture[idx[0]].clone(),
-            optimizer: ax.optimizer[idx[1]],
-            batch_size: ax.batch_size[idx[2]],
-            activation: ax.activation[idx[3]],
-            lr: ax.lr[idx[4]],
-            l2: ax.l2[idx[5]],
-            l1: ax.l1[idx[6]],
+            bits: ax.bits[idx[0]],
+            architecture: ax.architecture[idx[1]].clone(),
+            optimizer: ax.optimizer[idx[2]],
+            batch_size: ax.batch_size[idx[3]],
+            activation: ax.activation[idx[4]],
+            lr: ax.lr[idx[5]],
+            l2: ax.l2[idx[6]],
+            l1: ax.l1[idx[7]],
         }
+    }
+
+    /// The data set of the first `bits` value (the only one for most problems).
+    pub fn data(&self) -> &ProblemData {
+        &self.datasets[0]
+    }
+
+    /// The data set a grid point trains on.
+    pub fn data_for(&self, p: &PointParams) -> &Arc<ProblemData> {
+        let i = self.axes.bits.iter().position(|b| *b == p.bits).unwrap_or(0);
+        &self.datasets[i]
     }
 
     /// The seed of run `run`.
@@ -204,16 +224,18 @@ impl Plan {
         derive_seed(self.file.base_seed, &p.architecture, run % self.seeds())
     }
 
-    /// The library layers of an architecture for a given run activation.
-    pub fn layers(&self, architecture: &str, activation: Option<Activation>) -> Vec<Layer> {
-        let input = self.data.input_dim();
-        let arch = &self.file.architectures[architecture];
+    /// The library layers of a grid point's network.
+    pub fn layers(&self, p: &PointParams) -> Vec<Layer> {
+        let input = self.data_for(p).input_dim();
+        let arch = &self.file.architectures[&p.architecture];
+        let activation = p.activation;
         arch.layers
             .iter()
             .enumerate()
             .map(|(i, l)| match l {
-                LayerConfig::Dense { units, activation: a, init } => {
-                    let mut d = Dense::new(*units, a.or(activation).unwrap_or(Activation::Linear))
+                LayerConfig::Dense { units, units_per_input, activation: a, init } => {
+                    let units = units.unwrap_or(units_per_input.unwrap_or(0) * input);
+                    let mut d = Dense::new(units, a.or(activation).unwrap_or(Activation::Linear))
                         .init(init.unwrap_or(self.file.training.init));
                     if i == 0 {
                         d = d.input_dim(input);
@@ -246,15 +268,15 @@ impl Plan {
         let mut out = Vec::new();
         for f in 0..families {
             let p = self.point(f * per_family / self.seeds());
-            let width = self.ensemble_width(&p.architecture);
+            let width = self.ensemble_width(&p);
             let (start, end) = (f * per_family, (f + 1) * per_family);
             out.extend((start..end).step_by(width).map(|s| Chunk { start: s, end: (s + width).min(end) }));
         }
         out
     }
 
-    fn ensemble_width(&self, architecture: &str) -> usize {
-        let layers = self.layers(architecture, Some(Activation::Linear));
+    fn ensemble_width(&self, p: &PointParams) -> usize {
+        let layers = self.layers(p);
         let mut e = Ensemble::<f32>::new(&[0]);
         for l in layers {
             if e.add(l).is_err() {
@@ -316,7 +338,15 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
             )));
         }
     }
+    let bits: Vec<Option<usize>> = match (&file.problem, &file.grid.bits) {
+        (_, Some(v)) if v.is_empty() => return Err(err("grid.bits is empty: give at least one value")),
+        (ProblemConfig::Parity { .. }, Some(v)) => v.iter().map(|b| Some(*b)).collect(),
+        (_, Some(_)) => return Err(err("grid.bits needs problem.kind = \"parity\"")),
+        (ProblemConfig::Parity { bits }, None) => vec![Some(*bits)],
+        (_, None) => vec![None],
+    };
     let axes = Axes {
+        bits,
         architecture,
         optimizer: nonempty("optimizer", &file.grid.optimizer, Some(t.optimizer))?,
         batch_size: nonempty("batch_size", &file.grid.batch_size, Some(t.batch_size))?,
@@ -342,20 +372,30 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     if axes.batch_size.contains(&BatchSize::Size(0)) {
         return Err(err("batch_size = 0 is invalid: use at least 1, or \"full\""));
     }
-    let data = Arc::new(problem::load(&file.problem, file.base_seed)?);
+    let datasets = axes
+        .bits
+        .iter()
+        .map(|b| {
+            let p = match (&file.problem, b) {
+                (ProblemConfig::Parity { .. }, Some(bits)) => ProblemConfig::Parity { bits: *bits },
+                (other, _) => other.clone(),
+            };
+            problem::load(&p, file.base_seed).map(Arc::new)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     check_losses(t.loss, t.metric)?;
-    let criterion = criterion(&file, &data)?;
+    let criterion = criterion(&file, &datasets[0])?;
     let record_epochs = record_epochs(t.epochs, &file.record)?;
 
     let hash = {
         let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
         format!("{:x}", Sha256::digest(json.as_bytes()))
     };
-    let plan = Plan { name, file, overrides, hash, axes, record_epochs, criterion, data };
-    for a in &plan.axes.architecture {
-        for act in &plan.axes.activation {
-            check_architecture(&plan, a, *act)?;
-        }
+    let plan = Plan { name, file, overrides, hash, axes, record_epochs, criterion, datasets };
+    // Every distinct network shape of the grid must build and fit its data.
+    let per_family = plan.axes.lr.len() * plan.axes.l2.len() * plan.axes.l1.len();
+    for f in 0..plan.axes.points() / per_family {
+        check_architecture(&plan, &plan.point(f * per_family))?;
     }
     Ok(plan)
 }
@@ -409,25 +449,31 @@ pub fn record_epochs(epochs: usize, r: &RecordConfig) -> Result<Vec<usize>, Swee
     Ok(v)
 }
 
-fn check_architecture(plan: &Plan, name: &str, act: Option<Activation>) -> Result<(), SweepError> {
+fn check_architecture(plan: &Plan, p: &PointParams) -> Result<(), SweepError> {
+    let name = &p.architecture;
     let arch = &plan.file.architectures[name];
     for (i, l) in arch.layers.iter().enumerate() {
-        if let LayerConfig::Dense { activation: None, .. } = l {
-            if act.is_none() {
+        if let LayerConfig::Dense { activation, units, units_per_input, .. } = l {
+            if activation.is_none() && p.activation.is_none() {
                 return Err(err(format!(
                     "architecture `{name}` layer {i} has no activation, and neither training.activation nor grid.activation is set"
+                )));
+            }
+            if units.is_some() == units_per_input.is_some() {
+                return Err(err(format!(
+                    "architecture `{name}` layer {i}: give exactly one of units and units_per_input"
                 )));
             }
         }
     }
     let mut e = Ensemble::<f32>::new(&[0]);
-    for l in plan.layers(name, act) {
+    for l in plan.layers(p) {
         e.add(l).map_err(|e| err(format!("architecture `{name}`: {e}")))?;
     }
     e.check_complete().map_err(|e| err(format!("architecture `{name}`: {e}")))?;
     let outputs = e.output_dim();
     let t = &plan.file.training;
-    let d = &plan.data;
+    let d = plan.data_for(p);
     match t.loss {
         Loss::Mse if outputs != d.train.y.ncols() => Err(err(format!(
             "architecture `{name}` outputs {outputs} values, but the problem's targets have {} columns",

@@ -4,7 +4,7 @@
 
 use super::aggregate::Summary;
 use super::output::Manifest;
-use super::plan::Plan;
+use super::plan::{Plan, PointParams};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -17,14 +17,21 @@ pub fn describe(plan: &Plan) -> String {
     let a = &plan.axes;
     let mut s = String::new();
     let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, &plan.hash[..12]);
-    let d = &plan.data;
-    let _ = writeln!(
-        s,
-        "  problem: {} training samples × {} inputs{}",
-        d.train.x.nrows(),
-        d.input_dim(),
-        d.test.as_ref().map_or(String::new(), |t| format!(", {} test samples", t.x.nrows()))
-    );
+    let d = plan.data();
+    if a.bits.len() > 1 {
+        let _ = writeln!(s, "  problem: parity, one data set per N (2^N patterns × N inputs)");
+    } else {
+        let _ = writeln!(
+            s,
+            "  problem: {} training samples × {} inputs{}",
+            d.train.x.nrows(),
+            d.input_dim(),
+            d.test.as_ref().map_or(String::new(), |t| format!(", {} test samples", t.x.nrows()))
+        );
+    }
+    if a.bits.len() > 1 {
+        let _ = writeln!(s, "  bits:         {}", list(&a.bits.iter().flatten().collect::<Vec<_>>()));
+    }
     let _ = writeln!(s, "  architecture: {}", list(&a.architecture));
     let _ = writeln!(s, "  optimizer:    {}", list(&a.optimizer.iter().map(|o| o.as_str()).collect::<Vec<_>>()));
     let _ = writeln!(s, "  batch_size:   {}", list(&a.batch_size));
@@ -54,32 +61,41 @@ pub fn describe(plan: &Plan) -> String {
     s
 }
 
-/// The best and worst `n` grid points by convergence rate.
+/// The best and worst `n` grid points by convergence rate. Columns: the
+/// architecture, every axis with more than one value, lr, l2, l1, the rate
+/// with its 95% interval and the median epochs to converge.
 pub fn final_table(summary: &Summary, n: usize) -> String {
+    type Col = (&'static str, usize, fn(&PointParams) -> String);
+    let a = &summary.axes;
+    let all: [(bool, Col); 8] = [
+        (a.bits.len() > 1, ("bits", 4, |p| p.bits.map_or("-".into(), |b| b.to_string()))),
+        (true, ("architecture", 14, |p| p.architecture.clone())),
+        (a.optimizer.len() > 1, ("optimizer", 9, |p| p.optimizer.as_str().into())),
+        (a.batch_size.len() > 1, ("batch", 6, |p| p.batch_size.to_string())),
+        (a.activation.len() > 1, ("activation", 11, |p| p.activation.map_or("-".into(), |x| x.name()))),
+        (true, ("lr", 7, |p| p.lr.to_string())),
+        (true, ("l2", 7, |p| p.l2.to_string())),
+        (true, ("l1", 7, |p| p.l1.to_string())),
+    ];
+    let cols: Vec<Col> = all.into_iter().filter(|(show, _)| *show).map(|(_, c)| c).collect();
     let mut idx: Vec<usize> = (0..summary.points.len()).collect();
-    idx.sort_by(|&a, &b| {
-        let (pa, pb) = (&summary.points[a], &summary.points[b]);
-        pb.convergence_rate.total_cmp(&pa.convergence_rate).then(a.cmp(&b))
+    idx.sort_by(|&x, &y| {
+        let (px, py) = (&summary.points[x], &summary.points[y]);
+        py.convergence_rate.total_cmp(&px.convergence_rate).then(x.cmp(&y))
     });
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<14} {:<9} {:>6} {:<11} {:>7} {:>7} {:>7}  {:>6}  {:<15} {:>10}",
-        "architecture", "optimizer", "batch", "activation", "lr", "l2", "l1", "rate", "95% CI", "median ep."
-    );
+    for (h, w, _) in &cols {
+        let _ = write!(s, "{h:<w$} ");
+    }
+    let _ = writeln!(s, "{:>6}  {:<15} {:>10}", "rate", "95% CI", "median ep.");
     let row = |s: &mut String, i: usize| {
         let p = &summary.points[i];
-        let a = &p.params;
+        for (_, w, f) in &cols {
+            let _ = write!(s, "{:<w$} ", f(&p.params));
+        }
         let _ = writeln!(
             s,
-            "{:<14} {:<9} {:>6} {:<11} {:>7} {:>7} {:>7}  {:>6.3}  [{:.3}, {:.3}] {:>10}",
-            a.architecture,
-            a.optimizer.as_str(),
-            a.batch_size.to_string(),
-            a.activation.map_or("-".into(), |x| x.name()),
-            a.lr,
-            a.l2,
-            a.l1,
+            "{:>6.3}  [{:.3}, {:.3}] {:>10}",
             p.convergence_rate,
             p.rate_ci_low,
             p.rate_ci_high,
@@ -90,7 +106,7 @@ pub fn final_table(summary: &Summary, n: usize) -> String {
         idx.iter().for_each(|&i| row(&mut s, i));
     } else {
         idx[..n].iter().for_each(|&i| row(&mut s, i));
-        let _ = writeln!(s, "{:^14} ({} more grid points)", "…", idx.len() - 2 * n);
+        let _ = writeln!(s, "… {} more grid points …", idx.len() - 2 * n);
         idx[idx.len() - n..].iter().for_each(|&i| row(&mut s, i));
     }
     s

@@ -28,14 +28,14 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
     let first = &params[0];
     let seeds: Vec<u64> = runs.iter().map(|&r| plan.run_seed(r)).collect();
     let mut ens = Ensemble::<f32>::new(&seeds);
-    for layer in plan.layers(&first.architecture, first.activation) {
+    for layer in plan.layers(first) {
         ens.add(layer)?;
     }
     for (k, p) in params.iter().enumerate() {
         ens.set_regularization(k, p.l1, p.l2);
     }
     let lrs: Vec<f64> = params.iter().map(|p| p.lr).collect();
-    let data = &plan.data;
+    let data = plan.data_for(first);
     let t = &plan.file.training;
     let cfg = FitConfig {
         epochs: t.epochs,
