@@ -79,19 +79,6 @@ const LN2_HI: f32 = 0.693_145_75; // ln 2 split in two so that n·LN2_HI is exac
 const LN2_LO: f32 = 1.428_606_8e-6;
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 
-/// e^r for |r| ≤ ln2/2, Taylor polynomial to degree 7 (error < 6e-9 relative).
-#[inline(always)]
-fn exp_reduced(r: f32) -> f32 {
-    let p = 1.0 / 5040.0;
-    let p = p.mul_add(r, 1.0 / 720.0);
-    let p = p.mul_add(r, 1.0 / 120.0);
-    let p = p.mul_add(r, 1.0 / 24.0);
-    let p = p.mul_add(r, 1.0 / 6.0);
-    let p = p.mul_add(r, 0.5);
-    let p = p.mul_add(r, 1.0);
-    p.mul_add(r, 1.0)
-}
-
 /// 2^n for an integer-valued n in [-126, 127], built from the exponent bits.
 #[inline(always)]
 fn pow2i(n: f32) -> f32 {
@@ -111,7 +98,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, xc));
     // 2^n·e^r with n up to 128: split the scale in two to stay in range.
     let half = (n * 0.5).floor();
-    let y = exp_reduced(r) * pow2i(half) * pow2i(n - half);
+    let y = (1.0 + expm1_reduced(r)) * pow2i(half) * pow2i(n - half);
     if x < -87.0 {
         0.0
     } else if x > 88.0 {
