@@ -67,6 +67,10 @@ fn grid_expands_in_documented_order_with_paired_seeds() {
     let plan = sweep::load_plan(&file, &["seeds=2".into(), "grid.lr=[0.3]".into()]).unwrap();
     assert_eq!(plan.runs(), 2 * 6 * 2);
     assert_eq!(plan.overrides, vec!["seeds=2", "grid.lr=[0.3]"]);
+    // record_every = k keeps every k-th epoch and the last.
+    let plan = sweep::load_plan(&file, &["record_every=100".into()]).unwrap();
+    assert_eq!(plan.record_epochs, vec![1, 101, 201, 300]);
+    assert_eq!(sweep::load_plan(&file, &[]).unwrap().record_epochs.len(), 300, "300 epochs: every epoch kept");
 }
 
 #[test]

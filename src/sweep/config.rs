@@ -44,6 +44,9 @@ pub struct ExperimentFile {
     /// What is kept of each run.
     #[serde(default)]
     pub record: RecordConfig,
+    /// Shorthand for `record.every`: keep every k-th epoch of the curves.
+    #[serde(default)]
+    pub record_every: Option<usize>,
 }
 
 /// The problem to train on.

@@ -385,7 +385,12 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
         .collect::<Result<Vec<_>, _>>()?;
     check_losses(t.loss, t.metric)?;
     let criterion = criterion(&file, &datasets[0])?;
-    let record_epochs = record_epochs(t.epochs, &file.record)?;
+    let record = match (file.record_every, file.record.every) {
+        (Some(_), Some(_)) => return Err(err("record_every and record.every are both set: keep one")),
+        (Some(k), None) => RecordConfig { every: Some(k), ..file.record.clone() },
+        _ => file.record.clone(),
+    };
+    let record_epochs = record_epochs(t.epochs, &record)?;
 
     let hash = {
         let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
