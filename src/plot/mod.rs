@@ -1,6 +1,31 @@
-//! Plots of a results folder (placeholder while the plotting module is written).
+//! Plots of a results folder: convergence-rate heatmaps, rate against
+//! learning rate, learning curves, time to converge and decision
+//! boundaries, written to `plots/` as PNG or SVG with an `index.html`.
+//!
+//! Every figure is drawn by plotters with an embedded font (no system fonts
+//! needed), from `summary.json` and, for decision boundaries, the manifest
+//! and the few lines of `runs.jsonl` that hold final weights. Figures are
+//! drawn in parallel and each file appears atomically (temp file, rename).
+
+mod axis;
+mod boundary;
+mod curves;
+mod ecdf;
+mod heatmap;
+mod index;
+mod layout;
+mod load;
+mod rate;
+mod style;
+mod text;
+
+use crate::sweep::output::write_atomic;
 use crate::sweep::SweepError;
+use load::Results;
+use plotters::prelude::*;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use style::{Area, PResult};
 
 /// Image format of the plots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -11,12 +36,153 @@ pub enum Format {
     Svg,
 }
 
+impl Format {
+    /// File extension.
+    pub fn ext(&self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// The folder inside a results folder that holds the plots.
+pub const PLOTS: &str = "plots";
+
+/// File-name prefixes of the figures (stale files with these names are removed on replotting).
+const PREFIXES: [&str; 5] =
+    ["rate_heatmap", "rate_vs_lr", "learning_curves", "time_to_converge", "decision_boundaries"];
+
+/// One picture: its file stem, size, what the index page says about it, and what to draw.
+pub(crate) struct Figure {
+    /// File name without extension.
+    pub stem: String,
+    /// Heading on the index page.
+    pub heading: String,
+    /// One line on what it shows and how to read it.
+    pub caption: String,
+    /// Pixels.
+    pub size: (u32, u32),
+    /// The drawing.
+    pub kind: Kind,
+}
+
+/// What a figure draws.
+pub(crate) enum Kind {
+    Heatmap(heatmap::Heatmap),
+    Rate(rate::RateVsLr),
+    Curves(curves::Curves),
+    Ecdf(ecdf::TimeToConverge),
+    Boundary(boundary::Boundaries),
+}
+
+fn draw<DB: DrawingBackend>(root: &Area<DB>, fig: &Figure, r: &Results) -> PResult {
+    match &fig.kind {
+        Kind::Heatmap(h) => h.draw(root, r),
+        Kind::Rate(x) => x.draw(root, r),
+        Kind::Curves(c) => c.draw(root, r),
+        Kind::Ecdf(e) => e.draw(root, r),
+        Kind::Boundary(b) => b.draw(root, r),
+    }
+}
+
+/// Every figure of a results folder, in index order.
+fn figures(r: &Results, format: Format) -> Result<Vec<Figure>, SweepError> {
+    let mut v = heatmap::figures(r);
+    v.extend(rate::figures(r));
+    v.push(curves::figure(r));
+    v.push(ecdf::figure(r));
+    v.extend(boundary::figure(r, format)?);
+    Ok(v)
+}
+
+fn draw_error(path: &Path, e: impl std::fmt::Display) -> SweepError {
+    SweepError::io(path, std::io::Error::other(format!("could not draw the figure: {e}")))
+}
+
+/// Draws one figure to `plots/<stem>.<ext>` through a temporary file and a rename.
+fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<PathBuf, SweepError> {
+    let path = plots.join(format!("{}.{}", fig.stem, format.ext()));
+    match format {
+        Format::Png => {
+            // The encoder picks the format from the extension, so the temp name ends in .png.
+            let tmp = plots.join(format!(".{}.tmp.png", fig.stem));
+            let drawn = (|| -> PResult {
+                let root = BitMapBackend::new(&tmp, fig.size).into_drawing_area();
+                draw(&root, fig, r)?;
+                root.present()?;
+                Ok(())
+            })();
+            let done = drawn
+                .map_err(|e| draw_error(&path, e.0))
+                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| SweepError::io(&path, e)));
+            if done.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            done?;
+        }
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, fig.size).into_drawing_area();
+                draw(&root, fig, r).map_err(|e| draw_error(&path, e.0))?;
+                root.present().map_err(|e| draw_error(&path, e))?;
+            }
+            write_atomic(&path, svg.as_bytes())?;
+        }
+    }
+    Ok(path)
+}
+
+/// Removes figures of this format left by an earlier plotting that this one did not write.
+fn remove_stale(plots: &Path, written: &[PathBuf], format: Format) -> Result<(), SweepError> {
+    let entries = std::fs::read_dir(plots).map_err(|e| SweepError::io(plots, e))?;
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = PREFIXES.iter().any(|x| name.starts_with(x)) && name.ends_with(&format!(".{}", format.ext()));
+        if ours && !written.contains(&p) {
+            std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Draws the plots of one results folder; returns how many files were written.
-pub fn plot_dir(_dir: &Path, _format: Format) -> Result<usize, SweepError> {
-    Ok(0)
+pub fn plot_dir(dir: &Path, format: Format) -> Result<usize, SweepError> {
+    let results = Results::load(dir)?;
+    style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
+    let figs = figures(&results, format)?;
+    let plots = dir.join(PLOTS);
+    std::fs::create_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
+    let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
+    remove_stale(&plots, &written, format)?;
+    write_atomic(&plots.join("index.html"), index::html(&results, &figs, format).as_bytes())?;
+    Ok(written.len())
 }
 
 /// Plots one results folder or every results folder inside `path`.
 pub fn plot_path(path: &Path, format: Format) -> Result<Vec<(PathBuf, usize)>, SweepError> {
-    Ok(vec![(path.to_path_buf(), plot_dir(path, format)?)])
+    let err = |msg: &str| SweepError::Results { path: path.to_path_buf(), msg: msg.into() };
+    if !path.exists() {
+        return Err(err("no such folder"));
+    }
+    if !path.is_dir() {
+        return Err(err("is not a folder (give a results folder, or a folder of them)"));
+    }
+    if path.join(crate::sweep::output::SUMMARY).exists() {
+        return Ok(vec![(path.to_path_buf(), plot_dir(path, format)?)]);
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| SweepError::io(path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.join(crate::sweep::output::SUMMARY).is_file())
+        .collect();
+    if dirs.is_empty() {
+        return Err(err(
+            "no summary.json: not a results folder, and no folder inside it is one (run `sweep run` first)",
+        ));
+    }
+    dirs.sort();
+    dirs.into_iter().map(|d| plot_dir(&d, format).map(|n| (d, n))).collect()
 }

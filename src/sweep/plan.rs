@@ -33,6 +33,7 @@ pub const MAX_ENSEMBLE: usize = 256;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Axes {
     /// Parity input sizes (`[null]` for every other problem).
+    #[serde(default = "no_bits")]
     pub bits: Vec<Option<usize>>,
     /// Architecture names.
     pub architecture: Vec<String>,
@@ -74,6 +75,10 @@ impl Axes {
         let names = ["bits", "architecture", "optimizer", "batch_size", "activation", "lr", "l2", "l1"];
         names.iter().zip(self.radices()).filter(|(_, r)| *r > 1).map(|(n, _)| *n).collect()
     }
+}
+
+fn no_bits() -> Vec<Option<usize>> {
+    vec![None]
 }
 
 /// The parameters of one grid point.

@@ -1,0 +1,218 @@
+//! Picture 3: learning curves. Training loss (log scale) and training
+//! metric against epoch, one column of panels per architecture, one colour
+//! per learning rate: the median as a line over the 10th–90th percentile
+//! band; test curves (medians) dashed when the problem has a test set.
+
+use super::load::{Coord, Results};
+use super::style::{self, arch_color, num, ordered_color, segments, Area, Axis, Mark, PResult, PanelSpec, MUTED};
+use super::{Figure, Kind};
+use crate::metrics::Metric;
+use crate::sweep::aggregate::{PointSummary, SeriesStats};
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+/// The learning-curves figure.
+pub struct Curves {
+    cols: usize,
+}
+
+const PANEL: (u32, u32) = (560, 330);
+
+/// The epoch axis: log scale for runs of 100 epochs or more (fast and slow
+/// learning rates then both show), linear otherwise. Returns the axis and
+/// the map from an epoch to drawing units.
+pub fn epoch_axis(record_epochs: &[usize], epochs: usize) -> (Axis, fn(f64) -> f64) {
+    let first = record_epochs.first().copied().unwrap_or(1).max(1) as f64;
+    let last = (record_epochs.last().copied().unwrap_or(epochs).max(epochs)) as f64;
+    if epochs >= 100 {
+        let (lo, hi) = (first.log10(), last.log10());
+        let mut ax = Axis::log(first, last, "epoch (log scale)");
+        ax.range = (lo - 0.02 * (hi - lo))..(hi + 0.02 * (hi - lo));
+        (ax, f64::log10)
+    } else {
+        // Epochs are whole numbers: keep integer ticks only.
+        let hi = last.max(2.0);
+        let mut ax = Axis::linear(0.0, hi, 6, "epoch");
+        ax.ticks.retain(|t| t.0.fract() == 0.0);
+        ax.range = -0.02 * hi..hi * 1.02;
+        (ax, |e| e)
+    }
+}
+
+/// The (L2, L1) setting and facet the figures of this kind show, in words.
+pub fn setting(r: &Results) -> (usize, usize, String) {
+    let (j, l) = r.base_reg();
+    let a = &r.summary.axes;
+    let facet = r.facets()[0];
+    (j, l, format!("L2 = {}, L1 = {} · {}", num(a.l2[j]), num(a.l1[l]), r.facet_full(facet)))
+}
+
+/// The figure.
+pub fn figure(r: &Results) -> Figure {
+    let n = r.summary.axes.architecture.len();
+    let cols = style::wrap_cols(n);
+    let rows = 2 * n.div_ceil(cols);
+    let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
+    let h = style::header_height(true) + rows as u32 * PANEL.1 + 12;
+    let (_, _, setting) = setting(r);
+    Figure {
+        stem: "learning_curves".into(),
+        heading: format!("Learning curves ({setting})"),
+        caption: "Training loss (top, log scale) and training metric (bottom) per epoch for each learning rate: the line is the median over seeds, the band spans the 10th to 90th percentile. Curves stop where every run has diverged.".into(),
+        size: (w, h),
+        kind: Kind::Curves(Curves { cols }),
+    }
+}
+
+fn loss_of(p: &PointSummary) -> Vec<&SeriesStats> {
+    let mut v = vec![&p.curves.train_loss];
+    v.extend(p.curves.test_loss.as_ref());
+    v
+}
+
+fn metric_of(p: &PointSummary) -> Vec<&SeriesStats> {
+    let mut v = vec![&p.curves.train_metric];
+    v.extend(p.curves.test_metric.as_ref());
+    v
+}
+
+/// Log10 of positive values (None otherwise).
+fn log_pos(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| *x > 0.0 && x.is_finite()).map(f64::log10)
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+impl Curves {
+    /// Draws the figure.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
+        let s = &r.summary;
+        let a = &s.axes;
+        let (j, l, setting) = setting(r);
+        let facet = r.facets()[0];
+        let point = |arch: usize, lr: usize| r.at(Coord { arch, facet, lr, l2: j, l1: l });
+        let shown: Vec<&PointSummary> =
+            (0..a.architecture.len()).flat_map(|ai| (0..a.lr.len()).filter_map(move |i| point(ai, i))).collect();
+        let has_test = shown.iter().any(|p| p.curves.test_loss.is_some());
+        let mut legend: Vec<(Mark, String)> =
+            a.lr.iter()
+                .enumerate()
+                .map(|(i, v)| (Mark::LineBand(ordered_color(i, a.lr.len())), format!("lr {}", num(*v))))
+                .collect();
+        if has_test {
+            legend.push((Mark::Dashed(MUTED), "test set (median)".into()));
+        }
+        let title = format!("Learning curves at L2 = {}, L1 = {}", num(a.l2[j]), num(a.l1[l]));
+        let (x, to_x) = epoch_axis(&s.record_epochs, s.epochs);
+        let xs: Vec<f64> = s.record_epochs.iter().map(|e| to_x(*e as f64)).collect();
+
+        // Shared y ranges across architectures so panels compare directly.
+        let metric = s.criterion.metric;
+        let metric_log = !metric.higher_is_better();
+        let range = |pick: fn(&PointSummary) -> Vec<&SeriesStats>, log: bool| {
+            let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+            for p in &shown {
+                for st in pick(p) {
+                    for v in st.p10.iter().chain(&st.p90).chain(&st.median) {
+                        if let Some(v) = if log { log_pos(*v) } else { finite(*v) } {
+                            (lo, hi) = (lo.min(v), hi.max(v));
+                        }
+                    }
+                }
+            }
+            (lo, hi)
+        };
+        let (llo, lhi) = range(loss_of, true);
+        // Runs on their way to diverging can reach 1e30 and flatten everything
+        // else: cap the axis at 100 × the largest first recorded loss.
+        let mut firsts: Vec<f64> =
+            shown.iter().filter_map(|p| log_pos(p.curves.train_loss.median.first().copied().flatten())).collect();
+        firsts.sort_by(f64::total_cmp);
+        let start = firsts.get(firsts.len() / 2).copied();
+        let capped = start.is_some_and(|st| lhi > st + 2.0);
+        let lhi = if capped { start.unwrap_or(lhi) + 2.0 } else { lhi };
+        let loss_desc = if has_test { "loss (log scale)" } else { "training loss (log scale)" };
+        let loss_axis = if llo <= lhi {
+            let (lo, hi) = style::pad(llo, lhi, 0.04);
+            Axis::log(10f64.powf(lo), 10f64.powf(hi), loss_desc)
+        } else {
+            Axis::log(0.1, 1.0, loss_desc)
+        };
+        let mname = metric.name();
+        let metric_desc = if has_test { mname.to_string() } else { format!("training {mname}") };
+        let metric_axis = if metric_log {
+            let (lo, hi) = range(metric_of, true);
+            let (lo, hi) = if lo <= hi { style::pad(lo, hi, 0.04) } else { (-1.0, 0.0) };
+            Axis::log(10f64.powf(lo), 10f64.powf(hi), format!("{metric_desc} (log scale)"))
+        } else {
+            let (lo, hi) = range(metric_of, false);
+            let (lo, hi) = (lo.min(0.0), hi.max(1.0));
+            let mut ax = Axis::linear(lo, hi, 5, metric_desc);
+            if metric == Metric::AccXor && (lo, hi) == (0.0, 1.0) {
+                // acc_xor of 4 points moves in quarters.
+                ax.ticks = (0..=4).map(|k| (k as f64 / 4.0, num(k as f64 / 4.0))).collect();
+            }
+            ax.range = (lo - 0.03 * (hi - lo))..(hi + 0.03 * (hi - lo));
+            ax
+        };
+
+        let subtitle = format!("median (line) and 10th–90th percentile (band) over {} seeds · {setting}", s.seeds);
+        let body = style::header(root, &title, &subtitle, &legend)?;
+        let rows = 2 * a.architecture.len().div_ceil(self.cols);
+        let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
+        for (ai, arch) in a.architecture.iter().enumerate() {
+            let (block, col) = (ai / self.cols, ai % self.cols);
+            for (row, (axis, what, log)) in
+                [(&loss_axis, "loss", true), (&metric_axis, mname, metric_log)].into_iter().enumerate()
+            {
+                let area = &panels[(2 * block + row) * self.cols + col];
+                let cap = if row == 0 && capped { " (axis capped at 100× the typical first loss)" } else { "" };
+                let captions = [(format!("{arch} — {what}{cap}"), arch_color(ai))];
+                let spec =
+                    PanelSpec { captions: &captions, x: &x, y: axis, x_desc: row == 1, y_desc: col == 0, grid: true };
+                let mut chart = style::panel(area, &spec)?;
+                let tr = |v: Option<f64>| if log { log_pos(v) } else { finite(v) };
+                let stats = |p: &PointSummary| -> (SeriesStats, Option<SeriesStats>) {
+                    if row == 0 {
+                        (p.curves.train_loss.clone(), p.curves.test_loss.clone())
+                    } else {
+                        (p.curves.train_metric.clone(), p.curves.test_metric.clone())
+                    }
+                };
+                let lines: Vec<(RGBColor, SeriesStats, Option<SeriesStats>)> = (0..a.lr.len())
+                    .filter_map(|i| point(ai, i).map(|p| (ordered_color(i, a.lr.len()), stats(p))))
+                    .map(|(c, (t, e))| (c, t, e))
+                    .collect();
+                for (c, train, _) in &lines {
+                    let both = train.p10.iter().zip(&train.p90).map(|(lo, hi)| tr(*lo).zip(tr(*hi)));
+                    for seg in segments(both) {
+                        let band: Vec<(f64, f64)> = seg
+                            .iter()
+                            .map(|(e, (_, hi))| (xs[*e], *hi))
+                            .chain(seg.iter().rev().map(|(e, (lo, _))| (xs[*e], *lo)))
+                            .collect();
+                        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.1).filled())))?;
+                    }
+                }
+                for (c, train, test) in &lines {
+                    for seg in segments(train.median.iter().map(|v| tr(*v))) {
+                        chart.draw_series(LineSeries::new(seg.iter().map(|(e, v)| (xs[*e], *v)), c.stroke_width(2)))?;
+                        if let [(e, v)] = seg.as_slice() {
+                            // A lone value (one recorded epoch, or between diverged stretches) as a dot.
+                            chart.draw_series(std::iter::once(Circle::new((xs[*e], *v), 4, c.filled())))?;
+                        }
+                    }
+                    if let Some(test) = test {
+                        for seg in segments(test.median.iter().map(|v| tr(*v))) {
+                            let pts: Vec<(f64, f64)> = seg.iter().map(|(e, v)| (xs[*e], *v)).collect();
+                            chart.draw_series(std::iter::once(DashedPathElement::new(pts, 7, 5, c.stroke_width(2))))?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,86 @@
+//! Picture 4: time to converge. The fraction of runs converged by each
+//! recorded epoch, one panel per architecture, one line per learning rate
+//! (at the regulariser setting of the learning curves): a line that rises
+//! earlier converges faster, a line that ends higher converges more often.
+
+use super::curves::{epoch_axis, setting};
+use super::load::{Coord, Results};
+use super::style::{self, arch_color, num, ordered_color, Area, Axis, Mark, PResult, PanelSpec};
+use super::{Figure, Kind};
+use plotters::prelude::*;
+
+/// The time-to-converge figure.
+pub struct TimeToConverge {
+    cols: usize,
+}
+
+const PANEL: (u32, u32) = (560, 380);
+
+/// The figure.
+pub fn figure(r: &Results) -> Figure {
+    let n = r.summary.axes.architecture.len();
+    let cols = style::wrap_cols(n);
+    let rows = n.div_ceil(cols);
+    let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
+    let h = style::header_height(true) + rows as u32 * PANEL.1 + 12;
+    let (_, _, setting) = setting(r);
+    Figure {
+        stem: "time_to_converge".into(),
+        heading: format!("Time to converge ({setting})"),
+        caption: "Fraction of runs that have met the convergence criterion by each epoch, one line per learning rate. A line that rises earlier converges faster; its height at the last epoch is the convergence rate.".into(),
+        size: (w, h),
+        kind: Kind::Ecdf(TimeToConverge { cols }),
+    }
+}
+
+impl TimeToConverge {
+    /// Draws the figure.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
+        let s = &r.summary;
+        let a = &s.axes;
+        let (j, l, setting) = setting(r);
+        let facet = r.facets()[0];
+        let legend: Vec<(Mark, String)> =
+            a.lr.iter()
+                .enumerate()
+                .map(|(i, v)| (Mark::Line(ordered_color(i, a.lr.len())), format!("lr {}", num(*v))))
+                .collect();
+        let title = format!("Time to converge at L2 = {}, L1 = {}", num(a.l2[j]), num(a.l1[l]));
+        let subtitle =
+            format!("fraction of {} seeds that reached {} by each epoch · {setting}", s.seeds, r.criterion());
+        let body = style::header(root, &title, &subtitle, &legend)?;
+        let rows = a.architecture.len().div_ceil(self.cols);
+        let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
+        let (x, to_x) = epoch_axis(&s.record_epochs, s.epochs);
+        let xs: Vec<f64> = s.record_epochs.iter().map(|e| to_x(*e as f64)).collect();
+        let mut y = Axis::linear(0.0, 1.0, 5, "fraction of runs converged");
+        y.range = -0.03..1.03;
+        for (ai, arch) in a.architecture.iter().enumerate() {
+            let captions = [(arch.clone(), arch_color(ai))];
+            let spec = PanelSpec {
+                captions: &captions,
+                x: &x,
+                y: &y,
+                x_desc: ai / self.cols == rows - 1 || ai + self.cols >= a.architecture.len(),
+                y_desc: ai % self.cols == 0,
+                grid: true,
+            };
+            let mut chart = style::panel(&panels[ai], &spec)?;
+            for i in 0..a.lr.len() {
+                let Some(p) = r.at(Coord { arch: ai, facet, lr: i, l2: j, l1: l }) else { continue };
+                let c = ordered_color(i, a.lr.len());
+                let pts: Vec<(f64, f64)> = xs
+                    .iter()
+                    .zip(&p.converged_by_epoch)
+                    .map(|(x, f)| (*x, *f))
+                    .filter(|(_, f)| f.is_finite())
+                    .collect();
+                if let [p] = pts.as_slice() {
+                    chart.draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?;
+                }
+                chart.draw_series(LineSeries::new(pts, c.stroke_width(3)))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! Picture 2: convergence rate against learning rate, one line per
+//! architecture with its 95% Wilson interval, one panel per (L2, L1)
+//! setting. Other varying axes (bits, optimizer, batch size, activation)
+//! add panel rows when there are few regulariser settings, files otherwise.
+
+use super::load::{Coord, Facet, Results};
+use super::style::{self, arch_color, num, Area, Axis, Mark, PResult, PanelSpec, INK};
+use super::{Figure, Kind};
+use plotters::prelude::*;
+
+/// One rate-vs-lr figure.
+pub struct RateVsLr {
+    facets: Vec<Facet>,
+}
+
+const PANEL: (u32, u32) = (400, 300);
+
+/// Panels of a figure: (facet, l2 index, l1 index), row-major, with rows and columns.
+fn panels(r: &Results, facets: &[Facet]) -> (Vec<(Facet, usize, usize)>, usize, usize) {
+    let a = &r.summary.axes;
+    let regs: Vec<(usize, usize)> = (0..a.l2.len()).flat_map(|j| (0..a.l1.len()).map(move |l| (j, l))).collect();
+    let list = facets.iter().flat_map(|f| regs.iter().map(move |&(j, l)| (*f, j, l))).collect();
+    if facets.len() > 1 {
+        // Facets as rows of regulariser panels; with a single setting, facets wrap across 3 columns.
+        let cols = if regs.len() == 1 { style::wrap_cols(facets.len()) } else { regs.len() };
+        (list, (facets.len() * regs.len()).div_ceil(cols), cols)
+    } else {
+        (list, a.l2.len(), a.l1.len())
+    }
+}
+
+/// One figure per facet group.
+pub fn figures(r: &Results) -> Vec<Figure> {
+    let a = &r.summary.axes;
+    let groups = r.facet_groups(a.l2.len() * a.l1.len() <= 4);
+    groups
+        .iter()
+        .enumerate()
+        .map(|(gi, group)| {
+            let (_, rows, cols) = panels(r, group);
+            let lines = if group.len() > 1 { 2 } else { 1 };
+            let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
+            let h = style::header_height(true) + rows as u32 * (PANEL.1 + 22 * (lines - 1)) + 12;
+            let label = match group.as_slice() {
+                [f] if !r.facet_label(*f).is_empty() => format!(" ({})", r.facet_label(*f)),
+                [_] => String::new(),
+                _ if groups.len() > 1 => format!(" (part {} of {})", gi + 1, groups.len()),
+                _ => String::new(),
+            };
+            Figure {
+                stem: format!("rate_vs_lr{}", r.group_slug(group, gi, groups.len())),
+                heading: format!("Convergence rate vs learning rate{label}"),
+                caption: "One line per architecture with its 95% Wilson interval (shaded), one panel per L2 × L1 setting. A higher line converges more often; where bands overlap the data cannot tell the settings apart.".into(),
+                size: (w, h),
+                kind: Kind::Rate(RateVsLr { facets: group.clone() }),
+            }
+        })
+        .collect()
+}
+
+impl RateVsLr {
+    /// Draws the figure.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
+        let a = &r.summary.axes;
+        let legend: Vec<(Mark, String)> = a
+            .architecture
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (Mark::LineDotBand(arch_color(i)), n.clone()))
+            .chain(std::iter::once((Mark::Band(INK), "95% Wilson interval".to_string())))
+            .collect();
+        let subtitle = format!(
+            "fraction of {} seeds reaching {} within {} epochs · {}",
+            r.summary.seeds,
+            r.criterion(),
+            r.summary.epochs,
+            r.group_fixed(&self.facets)
+        );
+        let body = style::header(root, "Convergence rate vs learning rate", &subtitle, &legend)?;
+        let many = self.facets.len() > 1;
+        let panel = (PANEL.0, PANEL.1 + if many { 22 } else { 0 });
+        let (list, rows, cols) = panels(r, &self.facets);
+        let (areas, _) = style::grid(&body, rows, cols, panel);
+        let logs: Vec<f64> = a.lr.iter().map(|v| v.log10()).collect();
+        let (lo, hi) = logs.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+        let (lo, hi) = if hi - lo < 1e-9 { (lo - 0.5, hi + 0.5) } else { style::pad(lo, hi, 0.07) };
+        let ticks = logs.iter().zip(&a.lr).map(|(l, v)| (*l, num(*v))).collect();
+        let x = Axis::at(lo..hi, ticks, "learning rate (log scale)");
+        let mut y = Axis::linear(0.0, 1.0, 5, "convergence rate");
+        y.range = -0.03..1.03;
+        // Architectures are nudged apart along x so equal rates do not hide each other.
+        let n_arch = a.architecture.len();
+        let nudge = |ai: usize| (ai as f64 - (n_arch as f64 - 1.0) / 2.0) * 0.012 * (hi - lo);
+        for (k, (area, &(facet, j, l))) in areas.iter().zip(&list).enumerate() {
+            let mut captions = Vec::new();
+            if many {
+                captions.push((r.facet_label(facet), INK));
+            }
+            captions.push((format!("L2 = {} · L1 = {}", num(a.l2[j]), num(a.l1[l])), INK));
+            let spec = PanelSpec {
+                captions: &captions,
+                x: &x,
+                y: &y,
+                x_desc: k + cols >= list.len(),
+                y_desc: k % cols == 0,
+                grid: true,
+            };
+            let mut chart = style::panel(area, &spec)?;
+            for ai in 0..n_arch {
+                let c = arch_color(ai);
+                let pts: Vec<(f64, f64, f64, f64)> = (0..a.lr.len())
+                    .filter_map(|i| {
+                        let p = r.at(Coord { arch: ai, facet, lr: i, l2: j, l1: l })?;
+                        Some((logs[i] + nudge(ai), p.convergence_rate, p.rate_ci_low, p.rate_ci_high))
+                    })
+                    .collect();
+                if pts.len() >= 2 {
+                    let band: Vec<(f64, f64)> =
+                        pts.iter().map(|p| (p.0, p.3)).chain(pts.iter().rev().map(|p| (p.0, p.2))).collect();
+                    chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
+                    chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(3)))?;
+                } else {
+                    // A single learning rate: an error bar instead of a band.
+                    let cap = 0.03 * (hi - lo);
+                    for p in &pts {
+                        let bar = [
+                            vec![(p.0, p.2), (p.0, p.3)],
+                            vec![(p.0 - cap, p.2), (p.0 + cap, p.2)],
+                            vec![(p.0 - cap, p.3), (p.0 + cap, p.3)],
+                        ];
+                        chart.draw_series(bar.into_iter().map(|v| PathElement::new(v, c.stroke_width(2))))?;
+                    }
+                }
+                chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Plotting end to end: a small sweep is run through the library, plotted
+//! as PNG and SVG, and every picture is decoded and checked (size, not
+//! blank, listed in index.html); degenerate grids plot without panicking;
+//! bad folders are rejected by `sweep plot` with exit code 2.
+
+use netsweep::plot::{plot_dir, plot_path, Format};
+use netsweep::sweep::{self, RunOptions};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs the XOR experiment with `sets` into `out`.
+fn sweep_into(out: &Path, sets: &[&str]) {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/xor_grid.toml");
+    let plan = sweep::load_plan(&file, &sets).unwrap();
+    let opts = RunOptions {
+        out: out.to_path_buf(),
+        threads: 1,
+        force: false,
+        quiet: true,
+        experiment_file: "experiments/xor_grid.toml".into(),
+    };
+    sweep::run(&plan, &opts).unwrap();
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Decodes a PNG; returns (width, height, number of distinct colours).
+fn decode(path: &Path) -> (u32, u32, usize) {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = info.color_type.samples();
+    let colours: HashSet<&[u8]> = buf[..info.buffer_size()].chunks_exact(px).collect();
+    (info.width, info.height, colours.len())
+}
+
+/// Checks every picture of a plotted folder and its index; returns the PNG names.
+fn check_pngs(dir: &Path, written: usize) -> Vec<String> {
+    let plots = dir.join("plots");
+    let pngs = files(&plots, "png");
+    assert_eq!(pngs.len(), written, "plot_dir's count matches the files");
+    let index = std::fs::read_to_string(plots.join("index.html")).unwrap();
+    for p in &pngs {
+        let (w, h, colours) = decode(p);
+        assert!(w >= 1000 && h >= 200, "{} is {w}×{h}", p.display());
+        assert!(colours >= 8, "{} looks blank ({colours} colours)", p.display());
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert!(index.contains(&format!("src=\"{name}\"")), "index.html misses {name}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    pngs.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn a_small_sweep_gets_every_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("xor");
+    sweep_into(&out, &["seeds=4", "training.epochs=60", "grid.lr=[0.1,1.0]", "grid.l2=[0.0,0.01]", "grid.l1=[0.0]"]);
+    let n = plot_dir(&out, Format::Png).unwrap();
+    let names = check_pngs(&out, n);
+    for want in [
+        "rate_heatmap_2-2-1.png",
+        "rate_heatmap_concat.png",
+        "rate_vs_lr.png",
+        "learning_curves.png",
+        "time_to_converge.png",
+        "decision_boundaries.png",
+    ] {
+        assert!(names.iter().any(|n| n == want), "missing {want} in {names:?}");
+    }
+
+    // The same figures as SVG, listed by the index instead of the PNGs.
+    let m = plot_dir(&out, Format::Svg).unwrap();
+    assert_eq!(m, n);
+    let svgs = files(&out.join("plots"), "svg");
+    assert_eq!(svgs.len(), n);
+    let index = std::fs::read_to_string(out.join("plots/index.html")).unwrap();
+    for s in &svgs {
+        let text = std::fs::read_to_string(s).unwrap();
+        assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"), "{} is not an SVG", s.display());
+        assert!(text.contains("<text"), "{} has no text", s.display());
+        assert!(index.contains(s.file_name().unwrap().to_str().unwrap()));
+    }
+
+    // Replotting is deterministic.
+    let before = std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap();
+    plot_dir(&out, Format::Png).unwrap();
+    assert_eq!(before, std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap());
+}
+
+#[test]
+fn degenerate_grids_still_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 3] = [
+        // One learning rate (error bars instead of bands), two architectures.
+        ("one_lr", &["seeds=3", "training.epochs=40", "grid.lr=[0.3]", "grid.l2=[0.0]", "grid.l1=[0.0,0.01]"]),
+        // A single grid point that never converges (all-zero rates, flat curves).
+        (
+            "single_point",
+            &[
+                "seeds=2",
+                "training.epochs=1",
+                "grid.architecture=[\"2-2-1\"]",
+                "grid.lr=[0.01]",
+                "grid.l2=[0.0]",
+                "grid.l1=[0.0]",
+            ],
+        ),
+        // Learning rates that blow up: diverged runs leave gaps (nulls) in the curves.
+        ("diverged", &["seeds=3", "training.epochs=50", "grid.lr=[0.1,1000.0]", "grid.l2=[0.0]", "grid.l1=[0.0]"]),
+    ];
+    for (name, sets) in cases {
+        let out = dir.path().join(name);
+        sweep_into(&out, sets);
+        let n = plot_dir(&out, Format::Png).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(n >= 4, "{name}: only {n} plots");
+        check_pngs(&out, n);
+    }
+    // A folder of results folders: each is plotted, in name order.
+    let all = plot_path(dir.path(), Format::Png).unwrap();
+    let names: Vec<String> = all.iter().map(|(d, _)| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["diverged", "one_lr", "single_point"]);
+}
+
+/// Runs `sweep plot PATH`; returns (exit code, stderr).
+fn sweep_plot(path: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sweep")).arg("plot").arg(path).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_folders_are_rejected_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (code, err) = sweep_plot(&dir.path().join("nope"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nope") && err.contains("no such folder"), "{err}");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, err) = sweep_plot(&empty);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no summary.json") && err.contains("sweep run"), "{err}");
+
+    let broken = dir.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("summary.json"), "{\n  \"name\": \"x\",\n  \"epochs\": oops\n}\n").unwrap();
+    let (code, err) = sweep_plot(&broken);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("summary.json") && err.contains("line 3"), "{err}");
+    assert!(!broken.join("plots").exists(), "nothing is written for a broken folder");
+
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    std::fs::write(cut.join("summary.json"), "{\"name\": \"x\", \"points\": [").unwrap();
+    let (code, err) = sweep_plot(&cut);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("summary.json") && err.contains("truncated"), "{err}");
+}
