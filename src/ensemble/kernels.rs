@@ -33,7 +33,7 @@ fn view_mut<F>(buf: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> 
 }
 
 /// Members processed together in registers by the lockstep loops.
-const LANES: usize = 16;
+const LANES: usize = 32;
 
 /// out = act([X, 1]·W) for `rows` samples; `inputs[s]` is the buffer of the
 /// layer's s-th input source.

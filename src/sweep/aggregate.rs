@@ -113,7 +113,7 @@ fn series(runs: &[&RunRecord], len: usize, pick: impl Fn(&RunRecord) -> Option<&
     for e in 0..len {
         column.clear();
         column.extend(runs.iter().filter_map(|r| pick(r).and_then(|c| c.get(e)).map(|&v| v as f64)));
-        column.sort_by(f64::total_cmp);
+        column.sort_unstable_by(f64::total_cmp);
         let stat = |q: f64| (!column.is_empty()).then(|| quantile(&column, q));
         s.mean.push((!column.is_empty()).then(|| column.iter().sum::<f64>() / column.len() as f64));
         s.median.push(stat(0.5));

@@ -141,7 +141,7 @@ struct Job<'a> {
     stop: Option<&'a AtomicBool>,
 }
 
-type Trained = (usize, Result<Vec<RunRecord>, crate::Error>);
+type Trained = (usize, Result<(Vec<RunRecord>, Vec<u8>), crate::Error>);
 
 impl Job<'_> {
     fn run(self, start: Start) -> Result<(Manifest, Option<Summary>), SweepError> {
@@ -199,7 +199,12 @@ impl Job<'_> {
                     if i >= chunks.len() {
                         break;
                     }
-                    if tx.send((i, train_chunk(plan, &chunks[i]))).is_err() {
+                    // Serialising here keeps the JSON encoding off the single writer thread.
+                    let trained = train_chunk(plan, &chunks[i]).map(|records| {
+                        let lines = jsonl(&records);
+                        (records, lines)
+                    });
+                    if tx.send((i, trained)).is_err() {
                         break;
                     }
                 });
@@ -249,6 +254,17 @@ impl Job<'_> {
     }
 }
 
+/// The runs.jsonl lines of a chunk's records.
+fn jsonl(records: &[RunRecord]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * 4096);
+    for r in records {
+        // Serialising plain data into a Vec cannot fail.
+        serde_json::to_writer(&mut out, r).expect("run records serialise");
+        out.push(b'\n');
+    }
+    out
+}
+
 /// Receives chunks in any order; appends and aggregates them in chunk order
 /// from `first`, flushing after each chunk (and syncing to disk at most every
 /// two seconds, and at the end). Returns how many leading chunks are written.
@@ -261,22 +277,16 @@ fn write_in_order(
     progress: &mut Progress,
 ) -> Result<usize, SweepError> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut waiting: BTreeMap<usize, Vec<RunRecord>> = BTreeMap::new();
+    let mut waiting: BTreeMap<usize, (Vec<RunRecord>, Vec<u8>)> = BTreeMap::new();
     let mut expected = first;
-    let mut line = Vec::with_capacity(1 << 14);
     let mut synced = Instant::now();
-    for (i, records) in rx {
-        waiting.insert(i, records?);
-        while let Some(records) = waiting.remove(&expected) {
+    for (i, trained) in rx {
+        waiting.insert(i, trained?);
+        while let Some((records, lines)) = waiting.remove(&expected) {
             progress.inc(records.len());
-            for r in records {
-                line.clear();
-                serde_json::to_writer(&mut line, &r).map_err(|e| SweepError::io(path, e.into()))?;
-                line.push(b'\n');
-                out.write_all(&line).map_err(|e| SweepError::io(path, e))?;
-                if let Some(a) = agg.as_mut() {
-                    a.push(r);
-                }
+            out.write_all(&lines).map_err(|e| SweepError::io(path, e))?;
+            if let Some(a) = agg.as_mut() {
+                records.into_iter().for_each(|r| a.push(r));
             }
             out.flush().map_err(|e| SweepError::io(path, e))?;
             if synced.elapsed() >= Duration::from_secs(2) {

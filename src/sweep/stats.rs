@@ -59,7 +59,7 @@ impl Quantiles {
             return None;
         }
         let mut s = values.to_vec();
-        s.sort_by(f64::total_cmp);
+        s.sort_unstable_by(f64::total_cmp);
         Some(Quantiles {
             min: s[0],
             p10: quantile(&s, 0.1),
