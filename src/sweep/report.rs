@@ -115,15 +115,24 @@ pub fn final_table(summary: &Summary, n: usize) -> String {
 /// Where the files are and how fast it ran.
 pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
     let wall = m.wall_seconds.unwrap_or(0.0);
-    let mut s = format!(
-        "{} runs × {} epochs in {:.2} s: {} network-epochs/s on {} threads\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
-        m.runs,
-        m.epochs,
-        wall,
-        human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
-        m.threads,
-        dir.display()
-    );
+    let kept = m.resumed_runs.unwrap_or(0);
+    let trained = m.runs - kept.min(m.runs);
+    let mut s = if trained == 0 {
+        format!(
+            "all {} runs were already in {} (same experiment): nothing to train, summary rewritten in {wall:.2} s (--force trains again)\n",
+            m.runs,
+            dir.display()
+        )
+    } else {
+        let resumed = if kept > 0 { format!(" (resumed: {kept} runs kept)") } else { String::new() };
+        format!(
+            "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s on {} threads\n",
+            m.epochs,
+            human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
+            m.threads
+        )
+    };
+    let _ = write!(s, "wrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}", dir.display());
     if let Some(n) = plots {
         let _ = write!(s, "\nwrote {n} plots and index.html to {}", dir.join("plots").display());
     }
