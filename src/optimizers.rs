@@ -222,7 +222,7 @@ impl Optimizer {
                 })
             }
             Optimizer::Adam { beta1, beta2, epsilon, .. } => {
-                let corr = F::of((1.0 - beta2.powi(t as i32)).sqrt() / (1.0 - beta1.powi(t as i32)));
+                let corr = F::of((1.0 - beta2.powf(t as f64)).sqrt() / (1.0 - beta1.powf(t as f64)));
                 let (b1, b2, eps) = (F::of(beta1), F::of(beta2), F::of(epsilon));
                 each(lr, w, g, s0, s1, |lr, w, g, m, v| {
                     *m = b1.mul_add(*m, (one - b1) * g);

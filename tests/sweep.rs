@@ -213,6 +213,26 @@ fn bad_inputs_are_refused_with_a_clear_message_and_nothing_written() {
     rejected(SMALL, &["problem.kind=\"parity\"", "problem.bits=1"], "bits = 1");
     rejected(SMALL, &["problem.kind=\"mnist\"", "problem.path=\"/nonexistent/mnist\""], "/nonexistent/mnist");
     rejected(SMALL, &["lr"], "expected key=value");
+    rejected(SMALL, &["seeds=1000000000000"], "more runs than this tool accepts");
+    rejected(SMALL, &["training.epochs=1000000000000"], "more than this tool accepts");
+    rejected(SMALL, &["training.momentum=1.5"], "momentum");
+    rejected(SMALL, &["architectures.concat.layers=[{type=\"dense\",units=100000000}]"], "too many units");
+    rejected(
+        SMALL,
+        &["architectures.concat.layers=[{type=\"dense\",units=5000000},{type=\"dense\",units=1}]"],
+        "parameters; this tool accepts up to",
+    );
+    rejected(SMALL, &["record_every=1", "record.every=2"], "both set");
+}
+
+#[test]
+fn absurd_thread_counts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "small.toml", SMALL);
+    let (code, err) = sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--threads", "100000"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--threads 100000 is too many"), "{err}");
+    assert!(!dir.path().join("results").exists());
 }
 
 #[test]

@@ -83,7 +83,10 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
     }
     let n = match found.len() {
         0 => return Err(problem(&shards_dir, "holds no shard folders (named I-of-N)".into())),
-        1 => *found.keys().next().unwrap_or(&0),
+        1 => match found.keys().next() {
+            Some(&n) if n <= super::shard::MAX_SHARDS => n,
+            _ => return Err(problem(&shards_dir, "holds a shard folder with an impossible shard count".into())),
+        },
         _ => {
             let splits: Vec<String> = found
                 .iter()

@@ -193,6 +193,7 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.file_name().is_some_and(|n| n != SHARDS))
         .collect();
+    let had_manifest = manifest.is_some();
     match manifest {
         Some(m) if !force => {
             if m.experiment_hash != plan.hash {
@@ -233,8 +234,9 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
             std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
         }
     }
+    // Only a folder netsweep wrote before has netsweep's plots in it.
     let plots = dir.join("plots");
-    if plots.is_dir() {
+    if had_manifest && plots.is_dir() {
         std::fs::remove_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
     }
     probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
@@ -250,7 +252,8 @@ fn probe_writable(dir: &Path) -> std::io::Result<()> {
 /// `summary.csv`: one row per grid point.
 pub fn summary_csv(summary: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let bits = summary.axes.bits.len() > 1;
+    let mut header = vec![
         "point",
         "architecture",
         "optimizer",
@@ -270,11 +273,14 @@ pub fn summary_csv(summary: &Summary) -> Vec<u8> {
         "final_train_metric_mean",
         "final_test_metric_median",
     ];
+    if bits {
+        header.insert(1, "bits");
+    }
     let _ = w.write_record(header);
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for p in &summary.points {
         let a = &p.params;
-        let _ = w.write_record([
+        let mut row = vec![
             p.point.to_string(),
             a.architecture.clone(),
             a.optimizer.as_str().to_string(),
@@ -293,7 +299,11 @@ pub fn summary_csv(summary: &Summary) -> Vec<u8> {
             opt(p.final_train_loss.as_ref().map(|m| m.mean)),
             opt(p.final_train_metric.as_ref().map(|m| m.mean)),
             opt(p.final_test_metric.as_ref().map(|q| q.median)),
-        ]);
+        ];
+        if bits {
+            row.insert(1, a.bits.map_or(String::new(), |b| b.to_string()));
+        }
+        let _ = w.write_record(row);
     }
     w.into_inner().unwrap_or_default()
 }

@@ -28,6 +28,14 @@ use std::sync::Arc;
 
 /// Largest ensemble the runner trains in lockstep.
 pub const MAX_ENSEMBLE: usize = 256;
+/// Most epochs per run accepted.
+pub const MAX_EPOCHS: usize = 100_000_000;
+/// Most runs (grid points × seeds) accepted in one sweep.
+pub const MAX_RUNS: usize = 100_000_000;
+/// Most recorded points per curve.
+pub const MAX_RECORDED: usize = 100_000;
+/// Most trainable parameters per network.
+pub const MAX_PARAMS: usize = 10_000_000;
 
 /// The values of every axis, in grid order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -323,6 +331,9 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     if t.epochs == 0 {
         return Err(err("training.epochs = 0: train at least 1 epoch"));
     }
+    if t.epochs > MAX_EPOCHS {
+        return Err(err(format!("training.epochs = {} is more than this tool accepts ({MAX_EPOCHS})", t.epochs)));
+    }
     if file.architectures.is_empty() {
         return Err(err("no architectures: define at least one [architectures.<name>] with layers"));
     }
@@ -364,6 +375,16 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
         l2: nonempty("l2", &file.grid.l2, Some(t.l2))?,
         l1: nonempty("l1", &file.grid.l1, Some(t.l1))?,
     };
+    match axes.points().checked_mul(file.seeds) {
+        Some(runs) if runs <= MAX_RUNS => {}
+        _ => {
+            return Err(err(format!(
+                "{} grid points × {} seeds is more runs than this tool accepts ({MAX_RUNS}); split the grid or use fewer seeds",
+                axes.points(),
+                file.seeds
+            )))
+        }
+    }
     for &lr in &axes.lr {
         if !(lr > 0.0 && lr.is_finite()) {
             return Err(err(format!("learning rate {lr} is invalid: every lr must be > 0")));
@@ -452,6 +473,11 @@ pub fn record_epochs(epochs: usize, r: &RecordConfig) -> Result<Vec<usize>, Swee
         None if r.points < 2 => return Err(err(format!("record.points = {}: keep at least 2 points", r.points))),
         None => ((epochs - 1) / (r.points - 1)).max(1),
     };
+    if epochs / every > MAX_RECORDED {
+        return Err(err(format!(
+            "recording every {every} of {epochs} epochs keeps more than {MAX_RECORDED} points per curve: raise record.every"
+        )));
+    }
     let mut v: Vec<usize> = (1..=epochs).step_by(every).collect();
     if v.last() != Some(&epochs) {
         v.push(epochs);
@@ -474,8 +500,32 @@ fn check_architecture(plan: &Plan, p: &PointParams) -> Result<(), SweepError> {
                     "architecture `{name}` layer {i}: give exactly one of units and units_per_input"
                 )));
             }
+            let input = plan.data_for(p).input_dim();
+            let n = units.or(units_per_input.and_then(|u| u.checked_mul(input)));
+            if n.is_none_or(|n| n > MAX_PARAMS) {
+                return Err(err(format!("architecture `{name}` layer {i}: too many units")));
+            }
         }
     }
+    // Parameter count before any weight is allocated.
+    let mut fan_in = plan.data_for(p).input_dim();
+    let mut params = 0usize;
+    for l in plan.layers(p) {
+        match l {
+            Layer::Dense(d) => {
+                params = params.saturating_add((fan_in + 1).saturating_mul(d.units));
+                fan_in = d.units;
+            }
+            Layer::ConcatInput(c) => fan_in += c.input.dim,
+            Layer::Input(_) => {}
+        }
+    }
+    if params > MAX_PARAMS {
+        return Err(err(format!(
+            "architecture `{name}` has {params} parameters; this tool accepts up to {MAX_PARAMS}"
+        )));
+    }
+    plan.optimizer(p).validate().map_err(|e| err(format!("training: {e}")))?;
     let mut e = Ensemble::<f32>::new(&[0]);
     for l in plan.layers(p) {
         e.add(l).map_err(|e| err(format!("architecture `{name}`: {e}")))?;

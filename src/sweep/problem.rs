@@ -39,12 +39,24 @@ impl ProblemData {
 pub fn load(p: &ProblemConfig, base_seed: u64) -> Result<ProblemData, SweepError> {
     let split = |d: Dataset<f32>, frac: f64, seed: Option<u64>, scale| -> Result<ProblemData, SweepError> {
         let (mut train, mut test) = prepare::stratified_split(&d, frac, seed.unwrap_or(base_seed))?;
+        if test.x.nrows() == 0 {
+            return Err(SweepError::Config(format!(
+                "problem.test_fraction = {frac} leaves no test samples (every class has a single sample?)"
+            )));
+        }
         prepare::scale(&mut train, &mut test, scale);
         Ok(ProblemData { train, test: Some(test), classification: true })
     };
     let given = |(mut train, mut test): (Dataset<f32>, Dataset<f32>), scale| {
+        if train.x.ncols() != test.x.ncols() {
+            return Err(SweepError::Config(format!(
+                "the training images have {} values each but the test images {}",
+                train.x.ncols(),
+                test.x.ncols()
+            )));
+        }
         prepare::scale(&mut train, &mut test, scale);
-        ProblemData { train, test: Some(test), classification: true }
+        Ok(ProblemData { train, test: Some(test), classification: true })
     };
     Ok(match p {
         ProblemConfig::Xor => ProblemData { train: data::xor(), test: None, classification: false },
@@ -57,8 +69,8 @@ pub fn load(p: &ProblemConfig, base_seed: u64) -> Result<ProblemData, SweepError
         ProblemConfig::Digits { test_fraction, scale, split_seed } => {
             split(data::digits::load()?, *test_fraction, *split_seed, *scale)?
         }
-        ProblemConfig::Mnist { path, scale } => given(data::mnist::load(path)?, *scale),
-        ProblemConfig::Cifar10 { path, scale } => given(data::cifar10::load(path)?, *scale),
+        ProblemConfig::Mnist { path, scale } => given(data::mnist::load(path)?, *scale)?,
+        ProblemConfig::Cifar10 { path, scale } => given(data::cifar10::load(path)?, *scale)?,
         ProblemConfig::Csv { path, label, test_fraction, scale, split_seed } => {
             split(data::csv_file::load(path, label)?, *test_fraction, *split_seed, *scale)?
         }

@@ -36,6 +36,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Most worker threads `--threads` accepts.
+pub const MAX_THREADS: usize = 1024;
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -102,6 +105,11 @@ fn execute(
 ) -> Result<(Manifest, Option<Summary>), SweepError> {
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
+    if threads > MAX_THREADS {
+        return Err(SweepError::Config(format!(
+            "--threads {threads} is too many: use 0 (one per core) up to {MAX_THREADS}"
+        )));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

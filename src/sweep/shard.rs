@@ -44,11 +44,17 @@ pub enum ShardArg {
     Auto,
 }
 
+/// Most shards a sweep can be split into.
+pub const MAX_SHARDS: usize = 100_000;
+
 impl Shard {
     /// A checked shard.
     pub fn new(index: usize, count: usize) -> Result<Self, SweepError> {
         if count == 0 {
             return Err(SweepError::Config("shard count 0: use at least 1 shard".into()));
+        }
+        if count > MAX_SHARDS {
+            return Err(SweepError::Config(format!("shard count {count}: use at most {MAX_SHARDS} shards")));
         }
         if index >= count {
             return Err(SweepError::Config(format!(

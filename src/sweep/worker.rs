@@ -75,7 +75,8 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         }
         let watched = match criterion.on {
             Split::Train => r.train_metric,
-            Split::Test => r.test_metric.unwrap_or(r.train_metric),
+            // `resolve` refuses on = "test" for problems without a test set.
+            Split::Test => r.test_metric.expect("criterion on a test set that exists"),
         };
         // Structure-of-arrays and branch-free, so this per-epoch scan vectorises.
         let epoch = r.epoch as u32;
@@ -124,10 +125,7 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         }
     })?;
     for (tr, &c) in tracks.iter_mut().zip(&first_met) {
-        // A member counts as converged only if it met the criterion before any divergence.
-        if c > 0 && tr.diverged_at.is_none_or(|d| (c as usize) < d) {
-            tr.converged_at = Some(c as usize);
-        }
+        tr.converged_at = (c > 0).then_some(c as usize);
     }
     let keep_weights = plan.file.record.weights;
     Ok(tracks
