@@ -85,13 +85,7 @@ impl Heatmap {
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let a = &r.summary.axes;
         let arch = &a.architecture[self.arch];
-        let subtitle = format!(
-            "fraction of {} seeds reaching {} within {} epochs · {}",
-            r.summary.seeds,
-            r.criterion(),
-            r.summary.epochs,
-            r.group_fixed(&self.facets)
-        );
+        let subtitle = r.rate_subtitle(&self.facets);
         let body = style::header(root, &format!("Convergence rate — {arch}"), &subtitle, &[])?;
         let l = self.layout;
         let (panels, bar) = style::grid(&body, l.rows, l.cols, l.panel);

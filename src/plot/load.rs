@@ -247,6 +247,17 @@ impl Results {
         self.facet_parts(f, false).iter().map(|(_, v)| format!("_{}", slug(v))).collect()
     }
 
+    /// Subtitle of the convergence-rate figures for one facet group.
+    pub fn rate_subtitle(&self, group: &[Facet]) -> String {
+        format!(
+            "fraction of {} seeds reaching {} within {} epochs · {}",
+            self.summary.seeds,
+            self.criterion(),
+            self.summary.epochs,
+            self.group_fixed(group)
+        )
+    }
+
     /// The criterion in words: "acc_xor ≥ 1 on train".
     pub fn criterion(&self) -> String {
         let c = &self.summary.criterion;

@@ -69,13 +69,7 @@ impl RateVsLr {
             .map(|(i, n)| (Mark::LineDotBand(arch_color(i)), n.clone()))
             .chain(std::iter::once((Mark::Band(INK), "95% Wilson interval".to_string())))
             .collect();
-        let subtitle = format!(
-            "fraction of {} seeds reaching {} within {} epochs · {}",
-            r.summary.seeds,
-            r.criterion(),
-            r.summary.epochs,
-            r.group_fixed(&self.facets)
-        );
+        let subtitle = r.rate_subtitle(&self.facets);
         let body = style::header(root, "Convergence rate vs learning rate", &subtitle, &legend)?;
         let many = self.facets.len() > 1;
         let panel = (PANEL.0, PANEL.1 + if many { 22 } else { 0 });
