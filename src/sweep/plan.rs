@@ -272,15 +272,21 @@ impl Plan {
         }
     }
 
+    /// Grid points per family: the lr × l2 × l1 points that share one
+    /// network shape and optimizer, and so can train as one ensemble.
+    pub fn family_points(&self) -> usize {
+        self.axes.lr.len() * self.axes.l2.len() * self.axes.l1.len()
+    }
+
     /// Ensembles to train: each family cut into pieces of at most
     /// [`MAX_ENSEMBLE`] runs (1 for architectures with GEMM-sized layers,
     /// which gain nothing from lockstep). Depends only on the plan.
     pub fn chunks(&self) -> Vec<Chunk> {
-        let per_family = self.axes.lr.len() * self.axes.l2.len() * self.axes.l1.len() * self.seeds();
+        let per_family = self.family_points() * self.seeds();
         let families = self.runs() / per_family;
         let mut out = Vec::new();
         for f in 0..families {
-            let p = self.point(f * per_family / self.seeds());
+            let p = self.point(f * self.family_points());
             let width = self.ensemble_width(&p);
             let (start, end) = (f * per_family, (f + 1) * per_family);
             out.extend((start..end).step_by(width).map(|s| Chunk { start: s, end: (s + width).min(end) }));
@@ -338,13 +344,13 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
         return Err(err("no architectures: define at least one [architectures.<name>] with layers"));
     }
     let defined: Vec<String> = file.architectures.keys().cloned().collect();
-    let architecture = nonempty("architecture", &file.grid.architecture, None).or_else(|_| {
-        if file.grid.architecture.is_none() {
-            Ok(defined.clone())
-        } else {
-            Err(err("grid.architecture is empty: name at least one architecture"))
+    let architecture = match &file.grid.architecture {
+        None => defined.clone(),
+        Some(names) if names.is_empty() => {
+            return Err(err("grid.architecture is empty: name at least one architecture"))
         }
-    })?;
+        Some(names) => names.clone(),
+    };
     for a in &architecture {
         if !file.architectures.contains_key(a) {
             let close = defined.iter().min_by_key(|d| strsim::levenshtein(a, d)).cloned().unwrap_or_default();
@@ -424,9 +430,8 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     };
     let plan = Plan { name, file, overrides, hash, axes, record_epochs, criterion, datasets };
     // Every distinct network shape of the grid must build and fit its data.
-    let per_family = plan.axes.lr.len() * plan.axes.l2.len() * plan.axes.l1.len();
-    for f in 0..plan.axes.points() / per_family {
-        check_architecture(&plan, &plan.point(f * per_family))?;
+    for f in 0..plan.axes.points() / plan.family_points() {
+        check_architecture(&plan, &plan.point(f * plan.family_points()))?;
     }
     Ok(plan)
 }
