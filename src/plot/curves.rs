@@ -49,11 +49,7 @@ pub fn setting(r: &Results) -> (usize, usize, String) {
 
 /// The figure.
 pub fn figure(r: &Results) -> Figure {
-    let n = r.summary.axes.architecture.len();
-    let cols = style::wrap_cols(n);
-    let rows = 2 * n.div_ceil(cols);
-    let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
-    let h = style::header_height(true) + rows as u32 * PANEL.1 + 12;
+    let (cols, (w, h)) = style::arch_grid(r.summary.axes.architecture.len(), 2, PANEL);
     let (_, _, setting) = setting(r);
     Figure {
         stem: "learning_curves".into(),

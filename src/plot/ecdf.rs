@@ -18,11 +18,7 @@ const PANEL: (u32, u32) = (560, 380);
 
 /// The figure.
 pub fn figure(r: &Results) -> Figure {
-    let n = r.summary.axes.architecture.len();
-    let cols = style::wrap_cols(n);
-    let rows = n.div_ceil(cols);
-    let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
-    let h = style::header_height(true) + rows as u32 * PANEL.1 + 12;
+    let (cols, (w, h)) = style::arch_grid(r.summary.axes.architecture.len(), 1, PANEL);
     let (_, _, setting) = setting(r);
     Figure {
         stem: "time_to_converge".into(),

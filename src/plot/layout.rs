@@ -189,6 +189,17 @@ pub fn grid<DB: DrawingBackend>(
     (left.split_evenly((rows, cols)), rest)
 }
 
+/// Size of a figure with one column per architecture (wrapped) and
+/// `rows_per_arch` rows of `panel`-sized panels under a header with a legend;
+/// returns (columns, size).
+pub fn arch_grid(archs: usize, rows_per_arch: usize, panel: (u32, u32)) -> (usize, (u32, u32)) {
+    let cols = wrap_cols(archs);
+    let rows = rows_per_arch * archs.div_ceil(cols);
+    let w = (12 + cols as u32 * panel.0 + 16).max(1000);
+    let h = header_height(true) + rows as u32 * panel.1 + 12;
+    (cols, (w, h))
+}
+
 /// Columns for `n` panels that wrap: up to 3, balanced (4 → 2 × 2).
 pub fn wrap_cols(n: usize) -> usize {
     match n {

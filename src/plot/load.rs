@@ -93,17 +93,7 @@ impl Results {
     }
 
     fn dims(&self) -> [usize; 8] {
-        let a = &self.summary.axes;
-        [
-            a.bits.len(),
-            a.architecture.len(),
-            a.optimizer.len(),
-            a.batch_size.len(),
-            a.activation.len(),
-            a.lr.len(),
-            a.l2.len(),
-            a.l1.len(),
-        ]
+        self.summary.axes.radices()
     }
 
     fn flat(&self, c: Coord) -> usize {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 pub use super::axis::{pad, Axis};
 pub use super::layout::{
-    grid, header, header_height, panel, panel_top, segments, wrap_cols, Mark, PanelSpec, X_LABELS, Y_LABELS,
+    arch_grid, grid, header, header_height, panel, panel_top, segments, wrap_cols, Mark, PanelSpec, X_LABELS, Y_LABELS,
 };
 
 /// DejaVu Sans, embedded so plots never depend on the fonts of the machine.

@@ -60,7 +60,8 @@ pub struct Axes {
 }
 
 impl Axes {
-    fn radices(&self) -> [usize; 8] {
+    /// Number of values of each axis, outermost first (bits … l1).
+    pub fn radices(&self) -> [usize; 8] {
         [
             self.bits.len(),
             self.architecture.len(),
