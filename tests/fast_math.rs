@@ -24,7 +24,7 @@ fn sweep(hi: f32, mut f: impl FnMut(f32)) {
 }
 
 #[test]
-fn fast_tanh_is_within_2_ulp_everywhere() {
+fn fast_tanh_is_within_5_ulp_everywhere() {
     let mut worst = (0, 0.0f32);
     sweep(20.0, |x| {
         let exact = (x as f64).tanh() as f32;
@@ -34,9 +34,13 @@ fn fast_tanh_is_within_2_ulp_everywhere() {
         }
     });
     eprintln!("max error {} ulp at x = {}", worst.0, worst.1);
-    assert!(worst.0 <= 2, "max error {} ulp at x = {}", worst.0, worst.1);
+    assert!(worst.0 <= 5, "max error {} ulp at x = {}", worst.0, worst.1);
     assert_eq!(tanh_f32(0.0), 0.0);
     assert_eq!(tanh_f32(9.5), 1.0);
+    assert_eq!(tanh_f32(9.0), 1.0);
+    assert_eq!(tanh_f32(-9.0), -1.0);
+    // Odd, exactly.
+    sweep(20.0, |x| assert_eq!(tanh_f32(-x).to_bits(), (-tanh_f32(x)).to_bits(), "x = {x}"));
     assert_eq!(tanh_f32(-1e30), -1.0);
     assert_eq!(tanh_f32(f32::INFINITY), 1.0);
     assert!(tanh_f32(f32::NAN).is_nan());

@@ -64,8 +64,8 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
     let criterion = &plan.criterion;
     let epochs = t.epochs;
     ens.fit(data.train.x.view(), data.train.y.view(), &cfg, &lrs, |r: &EpochReport<f32>| {
-        // Divergence: rare, so one vectorisable scan first.
-        if !r.train_loss.iter().all(|v| v.is_finite()) {
+        // Divergence: rare, so one vectorisable scan first (a fold, not a short-circuiting `all`).
+        if !r.train_loss.iter().fold(true, |ok, v| ok & v.is_finite()) {
             for (tr, v) in tracks.iter_mut().zip(r.train_loss) {
                 if !v.is_finite() && tr.diverged_at.is_none() {
                     tr.diverged_at = Some(r.epoch);
@@ -80,11 +80,10 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         };
         // Structure-of-arrays and branch-free, so this per-epoch scan vectorises.
         let epoch = r.epoch as u32;
-        let (higher, threshold) = (criterion.metric.higher_is_better(), criterion.threshold);
-        for (c, &v) in first_met.iter_mut().zip(watched) {
-            let v = v as f64;
-            let met = if higher { v >= threshold } else { v <= threshold };
-            *c = if *c == 0 && met { epoch } else { *c };
+        if criterion.metric.higher_is_better() {
+            mark_first(&mut first_met, watched, epoch, |v| v as f64 >= criterion.threshold);
+        } else {
+            mark_first(&mut first_met, watched, epoch, |v| v as f64 <= criterion.threshold);
         }
         if let Some(tm) = r.test_metric {
             let higher = criterion.metric.higher_is_better();
@@ -157,4 +156,13 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
             }
         })
         .collect())
+}
+
+/// Sets `first[k] = epoch` where it is still 0 and `met(values[k])`: one
+/// monomorphic, branch-free loop per direction of the criterion.
+#[inline(always)]
+fn mark_first(first: &mut [u32], values: &[f32], epoch: u32, met: impl Fn(f32) -> bool) {
+    for (c, &v) in first.iter_mut().zip(values) {
+        *c = if *c == 0 && met(v) { epoch } else { *c };
+    }
 }
