@@ -136,18 +136,12 @@ const TANH_Q: [f32; 4] = [2.545_483e-4, 0.024_493_387, 0.464_169_35, 1.0];
 /// 13 and 6 in x, minimax in relative error on [0, 9.01] (our own fit,
 /// `scripts/fit_tanh.py`: 7e-9 in exact arithmetic, within 5 ulp once
 /// evaluated in f32). 11 fused multiply-adds and one division, no exp, no
-/// branches or selects beyond two clamps, so a loop over it vectorises and
+/// branches beyond two clamps, so a loop over it vectorises and
 /// keeps few dependent steps in flight. Odd by construction; NaN stays NaN.
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
-    // Comparisons, not min/max, so that NaN falls through and stays NaN.
-    let xc = if x > TANH_CLAMP {
-        TANH_CLAMP
-    } else if x < -TANH_CLAMP {
-        -TANH_CLAMP
-    } else {
-        x
-    };
+    // `clamp` compares (unlike min/max), so NaN stays NaN.
+    let xc = x.clamp(-TANH_CLAMP, TANH_CLAMP);
     let u = xc * xc;
     let mut p = TANH_P[0];
     for &c in &TANH_P[1..] {
@@ -157,13 +151,6 @@ pub fn tanh_f32(x: f32) -> f32 {
     for &c in &TANH_Q[1..] {
         q = q.mul_add(u, c);
     }
-    let y = xc * p / q;
-    // Never outside [-1, 1] (comparisons, so NaN stays NaN).
-    if y > 1.0 {
-        1.0
-    } else if y < -1.0 {
-        -1.0
-    } else {
-        y
-    }
+    // Never outside [-1, 1].
+    (xc * p / q).clamp(-1.0, 1.0)
 }
