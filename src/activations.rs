@@ -13,6 +13,39 @@
 use crate::scalar::Real;
 use serde::{Deserialize, Serialize};
 
+/// Runs `$body` with `$d` bound to this activation's derivative written in
+/// terms of the output (a closure `Fn(F) -> F`, as
+/// [`Activation::derivative_from_output`]): one dispatch, then `$body` is
+/// compiled once per activation with the derivative inlined into its loops.
+macro_rules! with_derivative {
+    ($f:ty, $act:expr, |$d:ident| $body:expr) => {
+        match $act {
+            $crate::Activation::Tanh => {
+                let $d = |y: $f| (-y).mul_add(y, <$f as num_traits::One>::one());
+                $body
+            }
+            $crate::Activation::Relu => {
+                let $d = |y: $f| $crate::activations::step(y, <$f as num_traits::Zero>::zero());
+                $body
+            }
+            $crate::Activation::Sigmoid => {
+                let $d = |y: $f| y * (<$f as num_traits::One>::one() - y);
+                $body
+            }
+            $crate::Activation::Linear => {
+                let $d = |_: $f| <$f as num_traits::One>::one();
+                $body
+            }
+            $crate::Activation::LeakyRelu(a) => {
+                let a = <$f as $crate::scalar::Real>::of(a);
+                let $d = |y: $f| $crate::activations::step(y, a);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_derivative;
+
 /// An element-wise activation function.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ActivationRepr", into = "ActivationRepr")]
@@ -87,17 +120,12 @@ impl Activation {
     /// output is `out[i]`: the chain rule through this activation.
     pub fn backprop_in_place<F: Real>(&self, out: &[F], grad: &mut [F]) {
         debug_assert_eq!(out.len(), grad.len());
-        let pairs = grad.iter_mut().zip(out);
-        match *self {
-            Activation::Tanh => pairs.for_each(|(g, &y)| *g *= (-y).mul_add(y, F::one())),
-            Activation::Relu => pairs.for_each(|(g, &y)| *g *= step(y, F::zero())),
-            Activation::Sigmoid => pairs.for_each(|(g, &y)| *g *= y * (F::one() - y)),
-            Activation::Linear => {}
-            Activation::LeakyRelu(a) => {
-                let a = F::of(a);
-                pairs.for_each(|(g, &y)| *g *= step(y, a))
-            }
+        if *self == Activation::Linear {
+            return;
         }
+        with_derivative!(F, *self, |d| {
+            grad.iter_mut().zip(out).for_each(|(g, &y)| *g *= d(y));
+        })
     }
 }
 
@@ -121,7 +149,7 @@ pub(crate) fn leaky<F: Real>(x: F, a: F) -> F {
 
 /// 1 where the output is positive, `low` elsewhere (ReLU family derivative).
 #[inline(always)]
-fn step<F: Real>(y: F, low: F) -> F {
+pub(crate) fn step<F: Real>(y: F, low: F) -> F {
     if y > F::zero() {
         F::one()
     } else {

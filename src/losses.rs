@@ -14,7 +14,9 @@
 //! one value per member. [`Loss::value`] and [`Loss::gradient`] are the
 //! course's two-dimensional forms (one network, rows = samples).
 
+use crate::activations::with_derivative;
 use crate::scalar::Real;
+use crate::Activation;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +103,38 @@ impl Loss {
                         g[label * members + k] -= inv_n;
                     }
                 }
+            }
+        }
+    }
+
+    /// dL/dz for the output layer: the gradient with respect to the scores
+    /// taken through the output activation `act` (the scores are its
+    /// outputs). For MSE one pass; the values are those of
+    /// [`Self::gradient_into`] followed by [`Activation::backprop_in_place`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn delta_into<F: Real>(
+        &self,
+        scores: &[F],
+        targets: &[F],
+        rows: usize,
+        outputs: usize,
+        members: usize,
+        act: Activation,
+        delta: &mut [F],
+    ) {
+        let len = rows * outputs * members;
+        match self {
+            Loss::Mse => {
+                let c = F::of(2.0) * (F::one() / F::of(rows as f64));
+                with_derivative!(F, act, |d| {
+                    for ((g, &s), &y) in delta[..len].iter_mut().zip(&scores[..len]).zip(targets) {
+                        *g = c * (s - y) * d(s);
+                    }
+                })
+            }
+            Loss::Cce => {
+                self.gradient_into(scores, targets, rows, outputs, members, delta);
+                act.backprop_in_place(&scores[..len], &mut delta[..len]);
             }
         }
     }

@@ -12,7 +12,9 @@
 //! ndarray's matrix product, which sums in its own order.
 
 use super::DenseParams;
+use crate::activations::with_derivative;
 use crate::scalar::Real;
+use crate::Activation;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -199,20 +201,79 @@ pub fn input_grad<F: Real>(
     members: usize,
     dx: &mut [F],
 ) {
-    let (j_n, k_n) = (p.units, members);
     if uses_gemm(p, members) {
-        let w = view(&p.w[row * j_n..], dim, j_n);
-        let mut dxv = view_mut(dx, rows, dim);
-        general_mat_mul(F::one(), &view(delta, rows, j_n), &w.t(), F::one(), &mut dxv);
-        return;
+        return input_grad_gemm(p, row, dim, delta, rows, F::one(), dx);
     }
+    input_grad_lockstep::<F, false>(p, row, dim, delta, rows, members, dx, &[], |_| F::one());
+}
+
+/// dx = (delta·W_blockᵀ) ⊙ act'(y) where `y` (same layout as `dx`) is the
+/// output of the layer that feeds this block through `act`: the whole delta
+/// of a layer whose output only this layer reads, written in one pass (no
+/// zero fill, no separate pass for the activation's derivative). Each value
+/// is the same sum, then the same product, as [`input_grad`] onto zeros
+/// followed by [`Activation::backprop_in_place`].
+#[allow(clippy::too_many_arguments)]
+pub fn input_delta<F: Real>(
+    p: &DenseParams<F>,
+    row: usize,
+    dim: usize,
+    delta: &[F],
+    rows: usize,
+    members: usize,
+    act: Activation,
+    y: &[F],
+    dx: &mut [F],
+) {
+    if uses_gemm(p, members) {
+        input_grad_gemm(p, row, dim, delta, rows, F::zero(), dx);
+        return act.backprop_in_place(&y[..rows * dim], &mut dx[..rows * dim]);
+    }
+    with_derivative!(F, act, |d| input_grad_lockstep::<F, true>(p, row, dim, delta, rows, members, dx, y, d))
+}
+
+fn input_grad_gemm<F: Real>(
+    p: &DenseParams<F>,
+    row: usize,
+    dim: usize,
+    delta: &[F],
+    rows: usize,
+    beta: F,
+    dx: &mut [F],
+) {
+    let j_n = p.units;
+    let w = view(&p.w[row * j_n..], dim, j_n);
+    let mut dxv = view_mut(dx, rows, dim);
+    general_mat_mul(F::one(), &view(delta, rows, j_n), &w.t(), beta, &mut dxv);
+}
+
+/// The lockstep sum Σ_j w_ij·delta_j per (sample, input column) and block of
+/// members, in registers: added to `dx` (FINISH = false) or, starting from
+/// zero, multiplied by `deriv(y)` and stored (FINISH = true).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn input_grad_lockstep<F: Real, const FINISH: bool>(
+    p: &DenseParams<F>,
+    row: usize,
+    dim: usize,
+    delta: &[F],
+    rows: usize,
+    members: usize,
+    dx: &mut [F],
+    y: &[F],
+    deriv: impl Fn(F) -> F,
+) {
+    let (j_n, k_n) = (p.units, members);
     let full = k_n / LANES * LANES;
     for n in 0..rows {
         for i in 0..dim {
-            let acc_out = &mut dx[(n * dim + i) * k_n..][..k_n];
+            let at = (n * dim + i) * k_n;
+            let acc_out = &mut dx[at..][..k_n];
             for kb in (0..full).step_by(LANES) {
                 let mut acc = [F::zero(); LANES];
-                acc.copy_from_slice(&acc_out[kb..kb + LANES]);
+                if !FINISH {
+                    acc.copy_from_slice(&acc_out[kb..kb + LANES]);
+                }
                 for j in 0..j_n {
                     let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..LANES];
                     let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
@@ -220,14 +281,20 @@ pub fn input_grad<F: Real>(
                         acc[l] = w[l].mul_add(d[l], acc[l]);
                     }
                 }
+                if FINISH {
+                    let y = &y[at + kb..][..LANES];
+                    for l in 0..LANES {
+                        acc[l] *= deriv(y[l]);
+                    }
+                }
                 acc_out[kb..kb + LANES].copy_from_slice(&acc);
             }
             for k in full..k_n {
-                let mut a = acc_out[k];
+                let mut a = if FINISH { F::zero() } else { acc_out[k] };
                 for j in 0..j_n {
                     a = p.w[((row + i) * j_n + j) * k_n + k].mul_add(delta[(n * j_n + j) * k_n + k], a);
                 }
-                acc_out[k] = a;
+                acc_out[k] = if FINISH { a * deriv(y[at + k]) } else { a };
             }
         }
     }

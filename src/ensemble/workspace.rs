@@ -161,16 +161,24 @@ impl<F: Real> Ensemble<F> {
         let k_n = self.members;
         let last = self.dense.len() - 1;
         let outputs = self.output_dim();
-        loss.gradient_into(&ws.outs[last], &ws.y, rows, outputs, k_n, &mut ws.deltas[last]);
-        for d in &mut ws.deltas[..last] {
-            d.fill(F::zero());
+        let act = self.dense[last].activation;
+        loss.delta_into(&ws.outs[last], &ws.y, rows, outputs, k_n, act, &mut ws.deltas[last]);
+        // A hidden layer read by one later layer gets its delta written whole
+        // by that layer (`input_delta`); the others sum every reader's part.
+        let single = |h: usize| h < last && self.single_reader(h);
+        for (h, d) in ws.deltas[..last].iter_mut().enumerate() {
+            if !single(h) {
+                d.fill(F::zero());
+            }
         }
         for pi in (0..=last).rev() {
             let p = &self.dense[pi];
             let len = rows * p.units * k_n;
             let (earlier, rest) = ws.deltas.split_at_mut(pi);
             let delta = &mut rest[0];
-            p.activation.backprop_in_place(&ws.outs[pi][..len], &mut delta[..len]);
+            if pi < last && !single(pi) {
+                p.activation.backprop_in_place(&ws.outs[pi][..len], &mut delta[..len]);
+            }
             let mut bufs: [&[F]; MAX_SOURCES] = [&[]; MAX_SOURCES];
             let n = inputs_of(&p.inputs, &ws.x, &ws.outs, &mut bufs);
             kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
@@ -180,11 +188,25 @@ impl<F: Real> Ensemble<F> {
             let mut row = 0;
             for src in &p.inputs {
                 if let Source::Dense { dense, dim } = *src {
-                    kernels::input_grad(p, row, dim, delta, rows, k_n, &mut earlier[dense]);
+                    let dx = &mut earlier[dense];
+                    if single(dense) {
+                        let (a, y) = (self.dense[dense].activation, &ws.outs[dense]);
+                        kernels::input_delta(p, row, dim, delta, rows, k_n, a, y, dx);
+                    } else {
+                        kernels::input_grad(p, row, dim, delta, rows, k_n, dx);
+                    }
                 }
                 row += src.dim();
             }
         }
+    }
+
+    /// Whether exactly one Dense layer reads the output of Dense layer `h`.
+    fn single_reader(&self, h: usize) -> bool {
+        let reads = |p: &super::DenseParams<F>| {
+            p.inputs.iter().any(|s| matches!(*s, Source::Dense { dense, .. } if dense == h))
+        };
+        self.dense.iter().filter(|p| reads(p)).count() == 1
     }
 
     /// Weight gradients of Dense layer `dense` left by [`Self::backward`]:
