@@ -70,21 +70,46 @@ pub fn penalty_into<F: Real>(w: &[F], l1: &[F], l2: &[F], out: &mut [F], scratch
             *b += v * v;
         }
     }
-    for k in 0..members {
+    add_penalty(l1, l2, s1, s2, out);
+}
+
+/// Adds l1[k]·s1[k] + l2[k]·s2[k] to `out[k]`, from the sums s1 = Σ|w| and
+/// s2 = Σw² of member k's weights.
+pub fn add_penalty<F: Real>(l1: &[F], l2: &[F], s1: &[F], s2: &[F], out: &mut [F]) {
+    for k in 0..out.len() {
         out[k] += l1[k] * s1[k] + l2[k] * s2[k];
     }
 }
 
 /// Adds l1[k]·sign(w) + 2·l2[k]·w to the gradient `g` (same layout as `w`).
 pub fn add_gradient<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F]) {
+    gradient_pass::<F, false>(w, l1, l2, g, &mut [], &mut []);
+}
+
+/// [`add_gradient`], and in the same pass over the weights the sums
+/// s1[k] = Σ|w| and s2[k] = Σw² that [`add_penalty`] turns into the penalty
+/// (the same values, summed in the same order, as [`penalty_into`]).
+pub fn add_gradient_and_sums<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
+    s1.fill(F::zero());
+    s2.fill(F::zero());
+    gradient_pass::<F, true>(w, l1, l2, g, s1, s2);
+}
+
+#[inline(always)]
+fn gradient_pass<F: Real, const SUMS: bool>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
     let members = l1.len();
     let two = F::of(2.0);
     for (wr, gr) in w.chunks_exact(members).zip(g.chunks_exact_mut(members)) {
-        for (((g, &v), &a), &b) in gr.iter_mut().zip(wr).zip(l1).zip(l2) {
+        for k in 0..members {
+            let (v, a, b) = (wr[k], l1[k], l2[k]);
             // Branch-free sign (0 at 0) so the loop vectorises.
             let pos = if v > F::zero() { F::one() } else { F::zero() };
             let neg = if v < F::zero() { F::one() } else { F::zero() };
-            *g += a.mul_add(pos - neg, two * b * v);
+            gr[k] += a.mul_add(pos - neg, two * b * v);
+            if SUMS {
+                s1[k] += v.abs();
+                s2[k] += v * v;
+            }
         }
     }
 }

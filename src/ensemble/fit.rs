@@ -7,6 +7,7 @@
 //! forward pass. With mini-batches the training set is evaluated once per
 //! epoch after the last batch.
 
+use super::workspace::Penalty;
 use super::{Ensemble, Workspace};
 use crate::data::{check_features, check_targets};
 use crate::error::{Error, Result};
@@ -93,13 +94,15 @@ impl<F: Real> Ensemble<F> {
         for epoch in 1..=cfg.epochs {
             if full {
                 self.forward(&mut ws, n, layers);
+                // The backward pass also sums the weights for the penalty that
+                // the report of the previous epoch's update needs.
+                self.backward(&mut ws, n, cfg.loss);
                 if epoch > 1 {
-                    self.score(&mut ws, n, cfg.loss, cfg.metric, true);
+                    self.score(&mut ws, n, cfg.loss, cfg.metric, Penalty::FromBackward);
                     if self.report(epoch - 1, &ws, test.as_mut(), cfg, &mut on_epoch).is_break() {
                         return Ok(());
                     }
                 }
-                self.backward(&mut ws, n, cfg.loss);
                 self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
             } else {
                 for (perm, rng) in order.iter_mut().zip(&mut self.shuffle_rngs) {
@@ -136,7 +139,7 @@ impl<F: Real> Ensemble<F> {
     ) -> ControlFlow<()> {
         let test = test.map(|(t, rows)| {
             self.forward(t, *rows, self.dense.len());
-            self.score(t, *rows, cfg.loss, cfg.metric, false);
+            self.score(t, *rows, cfg.loss, cfg.metric, Penalty::Skip);
             &*t
         });
         on_epoch(&EpochReport {

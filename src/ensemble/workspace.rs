@@ -11,6 +11,17 @@ use crate::regularizers;
 use crate::scalar::Real;
 use ndarray::ArrayView2;
 
+/// Where [`Ensemble::score`] takes the L1/L2 penalty from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Penalty {
+    /// Loss without the penalty (test sets).
+    Skip,
+    /// A pass over the weights.
+    Compute,
+    /// The sums [`Ensemble::backward`] left for the same weights (no pass).
+    FromBackward,
+}
+
 /// Scratch buffers for one ensemble at a fixed maximum number of rows.
 #[derive(Clone, Debug)]
 pub struct Workspace<F> {
@@ -23,6 +34,9 @@ pub struct Workspace<F> {
     deltas: Vec<Vec<F>>,
     gw: Vec<Vec<F>>,
     gb: Vec<Vec<F>>,
+    /// Per Dense layer, Σ|w| then Σw² per member (2·K), left by
+    /// [`Ensemble::backward`] for [`Penalty::FromBackward`].
+    sums: Vec<Vec<F>>,
     /// Loss (+ penalty) per member after [`Ensemble::evaluate`].
     pub loss: Vec<F>,
     /// Metric per member after [`Ensemble::evaluate`].
@@ -45,6 +59,7 @@ impl<F: Real> Workspace<F> {
             deltas: per_layer(&|p| rows * p.units),
             gw: per_layer(&|p| p.fan_in * p.units),
             gb: per_layer(&|p| p.units),
+            sums: per_layer(&|_| 2),
             loss: vec![F::zero(); k],
             metric: vec![F::zero(); k],
             scratch: vec![F::zero(); 2 * k],
@@ -137,26 +152,36 @@ impl<F: Real> Ensemble<F> {
         }
     }
 
-    /// Loss (plus the penalty when `penalty`) and metric per member from the
-    /// scores in `ws` (run [`Self::forward`] first).
-    pub(crate) fn score(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric, penalty: bool) {
+    /// Loss (plus the penalty, as `penalty` says) and metric per member from
+    /// the scores in `ws` (run [`Self::forward`] first).
+    pub(crate) fn score(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric, penalty: Penalty) {
         let outputs = self.output_dim();
+        let k_n = self.members;
         let scores = ws.outs.last().expect("network has a Dense layer");
         loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
-        for p in self.dense.iter().filter(|p| penalty && p.regularized()) {
-            regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss, &mut ws.scratch);
+        for (p, sums) in self.dense.iter().zip(&ws.sums).filter(|(p, _)| p.regularized()) {
+            match penalty {
+                Penalty::Skip => {}
+                Penalty::Compute => regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss, &mut ws.scratch),
+                Penalty::FromBackward => {
+                    let (s1, s2) = sums.split_at(k_n);
+                    regularizers::add_penalty(&p.l1, &p.l2, s1, s2, &mut ws.loss);
+                }
+            }
         }
         metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
     }
 
-    /// Forward pass plus [`Self::score`].
+    /// Forward pass plus [`Self::score`] with the penalty.
     pub(crate) fn evaluate(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric) {
         self.forward(ws, rows, self.dense.len());
-        self.score(ws, rows, loss, metric, true);
+        self.score(ws, rows, loss, metric, Penalty::Compute);
     }
 
     /// Gradients of loss + penalty with respect to every weight and bias, from
-    /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`).
+    /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`),
+    /// with the sums the penalty of the current weights needs
+    /// ([`Penalty::FromBackward`]).
     pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss) {
         let k_n = self.members;
         let last = self.dense.len() - 1;
@@ -183,7 +208,8 @@ impl<F: Real> Ensemble<F> {
             let n = inputs_of(&p.inputs, &ws.x, &ws.outs, &mut bufs);
             kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
             if p.regularized() {
-                regularizers::add_gradient(&p.w, &p.l1, &p.l2, &mut ws.gw[pi]);
+                let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
+                regularizers::add_gradient_and_sums(&p.w, &p.l1, &p.l2, &mut ws.gw[pi], s1, s2);
             }
             let mut row = 0;
             for src in &p.inputs {
