@@ -80,10 +80,11 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         };
         // Structure-of-arrays and branch-free, so this per-epoch scan vectorises.
         let epoch = r.epoch as u32;
+        let threshold = criterion.threshold;
         if criterion.metric.higher_is_better() {
-            mark_first(&mut first_met, watched, epoch, |v| v as f64 >= criterion.threshold);
+            mark_first(&mut first_met, watched, epoch, |v| v as f64 >= threshold);
         } else {
-            mark_first(&mut first_met, watched, epoch, |v| v as f64 <= criterion.threshold);
+            mark_first(&mut first_met, watched, epoch, |v| v as f64 <= threshold);
         }
         if let Some(tm) = r.test_metric {
             let higher = criterion.metric.higher_is_better();
@@ -163,6 +164,8 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
 #[inline(always)]
 fn mark_first(first: &mut [u32], values: &[f32], epoch: u32, met: impl Fn(f32) -> bool) {
     for (c, &v) in first.iter_mut().zip(values) {
-        *c = if *c == 0 && met(v) { epoch } else { *c };
+        // Arithmetic, not a branch or a select (which becomes a slow masked
+        // store on some CPUs), so the loop vectorises into plain stores.
+        *c += ((*c == 0) & met(v)) as u32 * epoch;
     }
 }
