@@ -4,12 +4,13 @@
 //! Layout (K = members, innermost): activations `[(n·dim + i)·K + k]`,
 //! weights `[(i·units + j)·K + k]`, biases `[j·K + k]`. Every inner loop runs
 //! over a block of members, contiguous in memory and accumulated in
-//! registers, so it vectorises across members; each member's arithmetic is
-//! the same sequence of operations whatever K is (members past the last full
-//! block take the same steps one at a time), which is why an ensemble of K
-//! equals K single networks bit for bit. The one exception is the GEMM path: a single network (K = 1)
-//! whose layer has at least [`GEMM_MIN_WEIGHTS`] weights goes through
-//! ndarray's matrix product, which sums in its own order.
+//! registers, so it vectorises across members (blocks of 32, then 8, then
+//! single members: `by_blocks!`); each member's arithmetic is the same
+//! sequence of operations whatever K is and whichever block it falls in,
+//! which is why an ensemble of K equals K single networks bit for bit. The
+//! one exception is the GEMM path: a single network (K = 1) whose layer has
+//! at least [`GEMM_MIN_WEIGHTS`] weights goes through ndarray's matrix
+//! product, which sums in its own order.
 
 use super::DenseParams;
 use crate::activations::with_derivative;
@@ -36,6 +37,34 @@ fn view_mut<F>(buf: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> 
 
 /// Members processed together in registers by the lockstep loops.
 const LANES: usize = 32;
+/// Width of the blocks that take the members left after the last full
+/// [`LANES`] block (one AVX2 register of f32), before single members.
+const NARROW: usize = 8;
+
+/// Runs `$body` for every block of members `kb..kb + $l` of `$k_n`: blocks of
+/// [`LANES`] while they last, then of [`NARROW`], then single members, with
+/// `$l` a constant in each so that the register arrays have a fixed size.
+/// The body does the same operations for each member whatever the width, so
+/// a member's arithmetic does not depend on K or on which block it falls in.
+macro_rules! by_blocks {
+    ($k_n:expr, |$kb:ident, $l:ident| $body:block) => {{
+        let k_n: usize = $k_n;
+        let wide = k_n / LANES * LANES;
+        let narrow = wide + (k_n - wide) / NARROW * NARROW;
+        {
+            const $l: usize = LANES;
+            for $kb in (0..wide).step_by($l) $body
+        }
+        {
+            const $l: usize = NARROW;
+            for $kb in (wide..narrow).step_by($l) $body
+        }
+        {
+            const $l: usize = 1;
+            for $kb in narrow..k_n $body
+        }
+    }};
+}
 
 /// out = act([X, 1]·W) for `rows` samples; `inputs[s]` is the buffer of the
 /// layer's s-th input source.
@@ -66,45 +95,30 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: 
 
 /// The lockstep pre-activation: for every (sample, unit) and block of
 /// [`LANES`] members, z = b + Σ_i x_i·w_i accumulates in registers (fused
-/// multiply-adds, in order of i) and is stored once. Members past the last
-/// full block take the same steps one at a time, so every member's
-/// arithmetic is identical whatever K is.
+/// multiply-adds, in order of i) and is stored once.
 fn forward_lockstep<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, members: usize, out: &mut [F]) {
     let (j_n, k_n) = (p.units, members);
-    let full = k_n / LANES * LANES;
     for n in 0..rows {
         for j in 0..j_n {
             let o = &mut out[(n * j_n + j) * k_n..][..k_n];
             let bias = &p.b[j * k_n..][..k_n];
-            for kb in (0..full).step_by(LANES) {
-                let mut acc = [F::zero(); LANES];
-                acc.copy_from_slice(&bias[kb..kb + LANES]);
+            by_blocks!(k_n, |kb, L| {
+                let mut acc = [F::zero(); L];
+                acc.copy_from_slice(&bias[kb..kb + L]);
                 let mut row = 0;
                 for (src, buf) in p.inputs.iter().zip(inputs) {
                     let d = src.dim();
                     for i in 0..d {
-                        let x = &buf[(n * d + i) * k_n + kb..][..LANES];
-                        let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..LANES];
-                        for l in 0..LANES {
+                        let x = &buf[(n * d + i) * k_n + kb..][..L];
+                        let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..L];
+                        for l in 0..L {
                             acc[l] = x[l].mul_add(w[l], acc[l]);
                         }
                     }
                     row += d;
                 }
-                o[kb..kb + LANES].copy_from_slice(&acc);
-            }
-            for k in full..k_n {
-                let mut z = bias[k];
-                let mut row = 0;
-                for (src, buf) in p.inputs.iter().zip(inputs) {
-                    let d = src.dim();
-                    for i in 0..d {
-                        z = buf[(n * d + i) * k_n + k].mul_add(p.w[((row + i) * j_n + j) * k_n + k], z);
-                    }
-                    row += d;
-                }
-                o[k] = z;
-            }
+                o[kb..kb + L].copy_from_slice(&acc);
+            });
         }
     }
 }
@@ -139,26 +153,18 @@ pub fn weight_grads<F: Real>(
         }
         return;
     }
-    let full = k_n / LANES * LANES;
     // gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
     for j in 0..j_n {
-        for kb in (0..full).step_by(LANES) {
-            let mut acc = [F::zero(); LANES];
+        by_blocks!(k_n, |kb, L| {
+            let mut acc = [F::zero(); L];
             for n in 0..rows {
-                let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
-                for l in 0..LANES {
+                let d = &delta[(n * j_n + j) * k_n + kb..][..L];
+                for l in 0..L {
                     acc[l] += d[l];
                 }
             }
-            gb[j * k_n + kb..][..LANES].copy_from_slice(&acc);
-        }
-        for k in full..k_n {
-            let mut a = F::zero();
-            for n in 0..rows {
-                a += delta[(n * j_n + j) * k_n + k];
-            }
-            gb[j * k_n + k] = a;
-        }
+            gb[j * k_n + kb..][..L].copy_from_slice(&acc);
+        });
     }
     let mut row = 0;
     for (src, buf) in p.inputs.iter().zip(inputs) {
@@ -166,24 +172,17 @@ pub fn weight_grads<F: Real>(
         for i in 0..d_n {
             for j in 0..j_n {
                 let g = &mut gw[((row + i) * j_n + j) * k_n..][..k_n];
-                for kb in (0..full).step_by(LANES) {
-                    let mut acc = [F::zero(); LANES];
+                by_blocks!(k_n, |kb, L| {
+                    let mut acc = [F::zero(); L];
                     for n in 0..rows {
-                        let x = &buf[(n * d_n + i) * k_n + kb..][..LANES];
-                        let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
-                        for l in 0..LANES {
+                        let x = &buf[(n * d_n + i) * k_n + kb..][..L];
+                        let d = &delta[(n * j_n + j) * k_n + kb..][..L];
+                        for l in 0..L {
                             acc[l] = x[l].mul_add(d[l], acc[l]);
                         }
                     }
-                    g[kb..kb + LANES].copy_from_slice(&acc);
-                }
-                for (k, gk) in g.iter_mut().enumerate().skip(full) {
-                    let mut a = F::zero();
-                    for n in 0..rows {
-                        a = buf[(n * d_n + i) * k_n + k].mul_add(delta[(n * j_n + j) * k_n + k], a);
-                    }
-                    *gk = a;
-                }
+                    g[kb..kb + L].copy_from_slice(&acc);
+                });
             }
         }
         row += d_n;
@@ -264,38 +263,30 @@ fn input_grad_lockstep<F: Real, const FINISH: bool>(
     deriv: impl Fn(F) -> F,
 ) {
     let (j_n, k_n) = (p.units, members);
-    let full = k_n / LANES * LANES;
     for n in 0..rows {
         for i in 0..dim {
             let at = (n * dim + i) * k_n;
             let acc_out = &mut dx[at..][..k_n];
-            for kb in (0..full).step_by(LANES) {
-                let mut acc = [F::zero(); LANES];
+            by_blocks!(k_n, |kb, L| {
+                let mut acc = [F::zero(); L];
                 if !FINISH {
-                    acc.copy_from_slice(&acc_out[kb..kb + LANES]);
+                    acc.copy_from_slice(&acc_out[kb..kb + L]);
                 }
                 for j in 0..j_n {
-                    let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..LANES];
-                    let d = &delta[(n * j_n + j) * k_n + kb..][..LANES];
-                    for l in 0..LANES {
+                    let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..L];
+                    let d = &delta[(n * j_n + j) * k_n + kb..][..L];
+                    for l in 0..L {
                         acc[l] = w[l].mul_add(d[l], acc[l]);
                     }
                 }
                 if FINISH {
-                    let y = &y[at + kb..][..LANES];
-                    for l in 0..LANES {
+                    let y = &y[at + kb..][..L];
+                    for l in 0..L {
                         acc[l] *= deriv(y[l]);
                     }
                 }
-                acc_out[kb..kb + LANES].copy_from_slice(&acc);
-            }
-            for k in full..k_n {
-                let mut a = if FINISH { F::zero() } else { acc_out[k] };
-                for j in 0..j_n {
-                    a = p.w[((row + i) * j_n + j) * k_n + k].mul_add(delta[(n * j_n + j) * k_n + k], a);
-                }
-                acc_out[k] = if FINISH { a * deriv(y[at + k]) } else { a };
-            }
+                acc_out[kb..kb + L].copy_from_slice(&acc);
+            });
         }
     }
 }
