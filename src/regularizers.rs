@@ -76,8 +76,8 @@ pub fn penalty_into<F: Real>(w: &[F], l1: &[F], l2: &[F], out: &mut [F], scratch
 /// Adds l1[k]·s1[k] + l2[k]·s2[k] to `out[k]`, from the sums s1 = Σ|w| and
 /// s2 = Σw² of member k's weights.
 pub fn add_penalty<F: Real>(l1: &[F], l2: &[F], s1: &[F], s2: &[F], out: &mut [F]) {
-    for k in 0..out.len() {
-        out[k] += l1[k] * s1[k] + l2[k] * s2[k];
+    for ((o, (&a, &b)), (&u, &v)) in out.iter_mut().zip(l1.iter().zip(l2)).zip(s1.iter().zip(s2)) {
+        *o += a * u + b * v;
     }
 }
 
@@ -98,8 +98,12 @@ pub fn add_gradient_and_sums<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], 
 #[inline(always)]
 fn gradient_pass<F: Real, const SUMS: bool>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
     let members = l1.len();
+    // Equal lengths up front, so the indexed loop below has no bounds checks.
+    let l2 = &l2[..members];
+    let (s1, s2) = if SUMS { (&mut s1[..members], &mut s2[..members]) } else { (s1, s2) };
     let two = F::of(2.0);
     for (wr, gr) in w.chunks_exact(members).zip(g.chunks_exact_mut(members)) {
+        let (wr, gr) = (&wr[..members], &mut gr[..members]);
         for k in 0..members {
             let (v, a, b) = (wr[k], l1[k], l2[k]);
             // Branch-free sign (0 at 0) so the loop vectorises.
