@@ -46,18 +46,26 @@ const NARROW: usize = 8;
 /// `$l` a constant in each so that the register arrays have a fixed size.
 /// The body does the same operations for each member whatever the width, so
 /// a member's arithmetic does not depend on K or on which block it falls in.
+/// `$single` (a const generic of the kernel, true when K = 1) compiles only
+/// the one-member loop, which keeps a single network's kernels small.
 macro_rules! by_blocks {
-    ($k_n:expr, |$kb:ident, $l:ident| $body:block) => {{
+    ($single:expr, $k_n:expr, |$kb:ident, $l:ident| $body:block) => {{
         let k_n: usize = $k_n;
-        let wide = k_n / LANES * LANES;
-        let narrow = wide + (k_n - wide) / NARROW * NARROW;
-        {
-            const $l: usize = LANES;
-            for $kb in (0..wide).step_by($l) $body
-        }
-        {
-            const $l: usize = NARROW;
-            for $kb in (wide..narrow).step_by($l) $body
+        let (wide, narrow) = if $single {
+            (0, 0)
+        } else {
+            let wide = k_n / LANES * LANES;
+            (wide, wide + (k_n - wide) / NARROW * NARROW)
+        };
+        if !$single {
+            {
+                const $l: usize = LANES;
+                for $kb in (0..wide).step_by($l) $body
+            }
+            {
+                const $l: usize = NARROW;
+                for $kb in (wide..narrow).step_by($l) $body
+            }
         }
         {
             const $l: usize = 1;
@@ -72,7 +80,11 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, member
     if uses_gemm(p, members) {
         return forward_gemm(p, inputs, rows, out);
     }
-    forward_lockstep(p, inputs, rows, members, out);
+    if members == 1 {
+        forward_lockstep::<F, true>(p, inputs, rows, members, out);
+    } else {
+        forward_lockstep::<F, false>(p, inputs, rows, members, out);
+    }
     // One dispatch per layer, then a plain vectorised pass over the outputs.
     p.activation.apply_in_place(&mut out[..rows * p.units * members]);
 }
@@ -96,13 +108,19 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: 
 /// The lockstep pre-activation: for every (sample, unit) and block of
 /// [`LANES`] members, z = b + Σ_i x_i·w_i accumulates in registers (fused
 /// multiply-adds, in order of i) and is stored once.
-fn forward_lockstep<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, members: usize, out: &mut [F]) {
+fn forward_lockstep<F: Real, const SINGLE: bool>(
+    p: &DenseParams<F>,
+    inputs: &[&[F]],
+    rows: usize,
+    members: usize,
+    out: &mut [F],
+) {
     let (j_n, k_n) = (p.units, members);
     for n in 0..rows {
         for j in 0..j_n {
             let o = &mut out[(n * j_n + j) * k_n..][..k_n];
             let bias = &p.b[j * k_n..][..k_n];
-            by_blocks!(k_n, |kb, L| {
+            by_blocks!(SINGLE, k_n, |kb, L| {
                 let mut acc = [F::zero(); L];
                 acc.copy_from_slice(&bias[kb..kb + L]);
                 let mut row = 0;
@@ -153,9 +171,26 @@ pub fn weight_grads<F: Real>(
         }
         return;
     }
-    // gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
+    if members == 1 {
+        weight_grads_lockstep::<F, true>(p, inputs, delta, rows, members, gw, gb);
+    } else {
+        weight_grads_lockstep::<F, false>(p, inputs, delta, rows, members, gw, gb);
+    }
+}
+
+/// gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
+fn weight_grads_lockstep<F: Real, const SINGLE: bool>(
+    p: &DenseParams<F>,
+    inputs: &[&[F]],
+    delta: &[F],
+    rows: usize,
+    members: usize,
+    gw: &mut [F],
+    gb: &mut [F],
+) {
+    let (j_n, k_n) = (p.units, members);
     for j in 0..j_n {
-        by_blocks!(k_n, |kb, L| {
+        by_blocks!(SINGLE, k_n, |kb, L| {
             let mut acc = [F::zero(); L];
             for n in 0..rows {
                 let d = &delta[(n * j_n + j) * k_n + kb..][..L];
@@ -172,7 +207,7 @@ pub fn weight_grads<F: Real>(
         for i in 0..d_n {
             for j in 0..j_n {
                 let g = &mut gw[((row + i) * j_n + j) * k_n..][..k_n];
-                by_blocks!(k_n, |kb, L| {
+                by_blocks!(SINGLE, k_n, |kb, L| {
                     let mut acc = [F::zero(); L];
                     for n in 0..rows {
                         let x = &buf[(n * d_n + i) * k_n + kb..][..L];
@@ -203,7 +238,12 @@ pub fn input_grad<F: Real>(
     if uses_gemm(p, members) {
         return input_grad_gemm(p, row, dim, delta, rows, F::one(), dx);
     }
-    input_grad_lockstep::<F, false>(p, row, dim, delta, rows, members, dx, &[], |_| F::one());
+    let (y, one) = (&[], |_| F::one());
+    if members == 1 {
+        input_grad_lockstep::<F, false, true>(p, row, dim, delta, rows, members, dx, y, one);
+    } else {
+        input_grad_lockstep::<F, false, false>(p, row, dim, delta, rows, members, dx, y, one);
+    }
 }
 
 /// dx = (delta·W_blockᵀ) ⊙ act'(y) where `y` (same layout as `dx`) is the
@@ -228,7 +268,13 @@ pub fn input_delta<F: Real>(
         input_grad_gemm(p, row, dim, delta, rows, F::zero(), dx);
         return act.backprop_in_place(&y[..rows * dim], &mut dx[..rows * dim]);
     }
-    with_derivative!(F, act, |d| input_grad_lockstep::<F, true>(p, row, dim, delta, rows, members, dx, y, d))
+    with_derivative!(F, act, |d| {
+        if members == 1 {
+            input_grad_lockstep::<F, true, true>(p, row, dim, delta, rows, members, dx, y, d)
+        } else {
+            input_grad_lockstep::<F, true, false>(p, row, dim, delta, rows, members, dx, y, d)
+        }
+    })
 }
 
 fn input_grad_gemm<F: Real>(
@@ -251,7 +297,7 @@ fn input_grad_gemm<F: Real>(
 /// zero, multiplied by `deriv(y)` and stored (FINISH = true).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn input_grad_lockstep<F: Real, const FINISH: bool>(
+fn input_grad_lockstep<F: Real, const FINISH: bool, const SINGLE: bool>(
     p: &DenseParams<F>,
     row: usize,
     dim: usize,
@@ -267,7 +313,7 @@ fn input_grad_lockstep<F: Real, const FINISH: bool>(
         for i in 0..dim {
             let at = (n * dim + i) * k_n;
             let acc_out = &mut dx[at..][..k_n];
-            by_blocks!(k_n, |kb, L| {
+            by_blocks!(SINGLE, k_n, |kb, L| {
                 let mut acc = [F::zero(); L];
                 if !FINISH {
                     acc.copy_from_slice(&acc_out[kb..kb + L]);

@@ -51,12 +51,19 @@ pub struct DenseParams<F> {
     pub layer: usize,
     /// Whether any member has a non-zero L1 or L2 strength.
     regularized: bool,
+    /// How many later Dense layers read this layer's output.
+    readers: usize,
 }
 
 impl<F: Real> DenseParams<F> {
     /// Whether any member has a non-zero L1 or L2 strength.
     pub fn regularized(&self) -> bool {
         self.regularized
+    }
+
+    /// How many later Dense layers read this layer's output.
+    pub fn readers(&self) -> usize {
+        self.readers
     }
 
     fn refresh_regularized(&mut self) {
@@ -210,6 +217,11 @@ impl<F: Real> Ensemble<F> {
                         w[p * k_n + k] = v;
                     }
                 }
+                for src in &inputs {
+                    if let Source::Dense { dense, .. } = *src {
+                        self.dense[dense].readers += 1;
+                    }
+                }
                 let dense = self.dense.len();
                 self.dense.push(DenseParams {
                     fan_in,
@@ -222,6 +234,7 @@ impl<F: Real> Ensemble<F> {
                     l2: vec![F::of(l2); k_n],
                     layer: index,
                     regularized: l1 != 0.0 || l2 != 0.0,
+                    readers: 0,
                 });
                 LayerNode { spec, output_dim: d.units, outputs: vec![Source::Dense { dense, dim: d.units }] }
             }

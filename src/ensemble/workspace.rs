@@ -190,7 +190,7 @@ impl<F: Real> Ensemble<F> {
         loss.delta_into(&ws.outs[last], &ws.y, rows, outputs, k_n, act, &mut ws.deltas[last]);
         // A hidden layer read by one later layer gets its delta written whole
         // by that layer (`input_delta`); the others sum every reader's part.
-        let single = |h: usize| h < last && self.single_reader(h);
+        let single = |h: usize| h < last && self.dense[h].readers() == 1;
         for (h, d) in ws.deltas[..last].iter_mut().enumerate() {
             if !single(h) {
                 d.fill(F::zero());
@@ -225,14 +225,6 @@ impl<F: Real> Ensemble<F> {
                 row += src.dim();
             }
         }
-    }
-
-    /// Whether exactly one Dense layer reads the output of Dense layer `h`.
-    fn single_reader(&self, h: usize) -> bool {
-        let reads = |p: &super::DenseParams<F>| {
-            p.inputs.iter().any(|s| matches!(*s, Source::Dense { dense, .. } if dense == h))
-        };
-        self.dense.iter().filter(|p| reads(p)).count() == 1
     }
 
     /// Weight gradients of Dense layer `dense` left by [`Self::backward`]:
