@@ -34,14 +34,14 @@ pub struct Workspace<F> {
     deltas: Vec<Vec<F>>,
     gw: Vec<Vec<F>>,
     gb: Vec<Vec<F>>,
-    /// Per Dense layer, Σ|w| then Σw² per member (2·K), left by
-    /// [`Ensemble::backward`] for [`Penalty::FromBackward`].
+    /// Per Dense layer, Σ|w| then Σw² per member (2·K): left by
+    /// [`Ensemble::backward`] for [`Penalty::FromBackward`], or filled by
+    /// [`Penalty::Compute`].
     sums: Vec<Vec<F>>,
     /// Loss (+ penalty) per member after [`Ensemble::evaluate`].
     pub loss: Vec<F>,
     /// Metric per member after [`Ensemble::evaluate`].
     pub metric: Vec<F>,
-    scratch: Vec<F>,
 }
 
 impl<F: Real> Workspace<F> {
@@ -62,7 +62,6 @@ impl<F: Real> Workspace<F> {
             sums: per_layer(&|_| 2),
             loss: vec![F::zero(); k],
             metric: vec![F::zero(); k],
-            scratch: vec![F::zero(); 2 * k],
         }
     }
 
@@ -159,10 +158,10 @@ impl<F: Real> Ensemble<F> {
         let k_n = self.members;
         let scores = ws.outs.last().expect("network has a Dense layer");
         loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
-        for (p, sums) in self.dense.iter().zip(&ws.sums).filter(|(p, _)| p.regularized()) {
+        for (p, sums) in self.dense.iter().zip(&mut ws.sums).filter(|(p, _)| p.regularized()) {
             match penalty {
                 Penalty::Skip => {}
-                Penalty::Compute => regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss, &mut ws.scratch),
+                Penalty::Compute => regularizers::penalty_into(&p.w, &p.l1, &p.l2, &mut ws.loss, sums),
                 Penalty::FromBackward => {
                     let (s1, s2) = sums.split_at(k_n);
                     regularizers::add_penalty(&p.l1, &p.l2, s1, s2, &mut ws.loss);
@@ -190,7 +189,7 @@ impl<F: Real> Ensemble<F> {
         loss.delta_into(&ws.outs[last], &ws.y, rows, outputs, k_n, act, &mut ws.deltas[last]);
         // A hidden layer read by one later layer gets its delta written whole
         // by that layer (`input_delta`); the others sum every reader's part.
-        let single = |h: usize| h < last && self.dense[h].readers() == 1;
+        let single = |h: usize| self.dense[h].readers() == 1;
         for (h, d) in ws.deltas[..last].iter_mut().enumerate() {
             if !single(h) {
                 d.fill(F::zero());
