@@ -4,7 +4,7 @@
 //! Layout (K = members, innermost): activations `[(n·dim + i)·K + k]`,
 //! weights `[(i·units + j)·K + k]`, biases `[j·K + k]`. Every inner loop runs
 //! over a block of members, contiguous in memory and accumulated in
-//! registers, so it vectorises across members (blocks of 32, then 8, then
+//! registers, so it vectorises across members (blocks of 64, then 8, then
 //! single members: `by_blocks!`); each member's arithmetic is the same
 //! sequence of operations whatever K is and whichever block it falls in,
 //! which is why an ensemble of K equals K single networks bit for bit. The
@@ -36,7 +36,7 @@ fn view_mut<F>(buf: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> 
 }
 
 /// Members processed together in registers by the lockstep loops.
-const LANES: usize = 32;
+const LANES: usize = 64;
 /// Width of the blocks that take the members left after the last full
 /// [`LANES`] block (one AVX2 register of f32), before single members.
 const NARROW: usize = 8;
