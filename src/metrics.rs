@@ -56,23 +56,13 @@ impl Metric {
             Metric::Mse => Loss::Mse.value_into(scores, targets, rows, outputs, out),
             Metric::AccXor => {
                 out.fill(F::zero());
-                let (hi, lo) = (F::of(0.5), F::of(-0.5));
                 let len = rows * outputs * members;
                 for (s, y) in scores[..len].chunks_exact(members).zip(targets.chunks_exact(members)) {
                     for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
-                        let q = if s > hi {
-                            F::one()
-                        } else if s < lo {
-                            -F::one()
-                        } else {
-                            s
-                        };
-                        // Branch-free, so the loop vectorises without masked stores.
-                        *o += if q == y { F::one() } else { F::zero() };
+                        *o += acc_xor_hit(s, y);
                     }
                 }
-                let inv = F::one() / F::of((rows * outputs) as f64);
-                out.iter_mut().for_each(|o| *o *= inv);
+                scale_acc_xor(out, rows, outputs);
             }
             Metric::Acc => {
                 out.fill(F::zero());
@@ -110,6 +100,31 @@ impl Metric {
         );
         out[0]
     }
+}
+
+/// One score's term of acc_xor: 1 when the score, snapped to ±1 beyond
+/// ±0.5, equals the target, else 0. Branch-free, so the loops that sum it
+/// vectorise without masked stores.
+#[inline(always)]
+pub(crate) fn acc_xor_hit<F: Real>(s: F, y: F) -> F {
+    let q = if s > F::of(0.5) {
+        F::one()
+    } else if s < F::of(-0.5) {
+        -F::one()
+    } else {
+        s
+    };
+    if q == y {
+        F::one()
+    } else {
+        F::zero()
+    }
+}
+
+/// Turns per-member sums of [`acc_xor_hit`] over `rows` × `outputs` scores into fractions.
+pub(crate) fn scale_acc_xor<F: Real>(sums: &mut [F], rows: usize, outputs: usize) {
+    let inv = F::one() / F::of((rows * outputs) as f64);
+    sums.iter_mut().for_each(|o| *o *= inv);
 }
 
 #[cfg(test)]

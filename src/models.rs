@@ -144,7 +144,7 @@ impl<F: Real> Network<F> {
         let n = x.nrows();
         let metric = if loss == Loss::Cce { Metric::Acc } else { Metric::Mse };
         self.inner.evaluate(&mut ws, n, loss, metric);
-        self.inner.backward(&mut ws, n, loss);
+        self.inner.backward(&mut ws, n, loss, None);
         Ok((ws.loss[0], crate::ensemble::workspace_grads(&self.inner, &ws, 0)))
     }
 

@@ -95,10 +95,16 @@ impl<F: Real> Ensemble<F> {
             if full {
                 self.forward(&mut ws, n, layers);
                 // The backward pass also sums the weights for the penalty that
-                // the report of the previous epoch's update needs.
-                self.backward(&mut ws, n, cfg.loss);
+                // the report of the previous epoch's update needs, and where it
+                // can takes that report's loss and metric from the scores.
+                let report = (epoch > 1).then_some(cfg.metric);
+                let scored = self.backward(&mut ws, n, cfg.loss, report);
                 if epoch > 1 {
-                    self.score(&mut ws, n, cfg.loss, cfg.metric, Penalty::FromBackward);
+                    if scored {
+                        self.add_penalty(&mut ws, Penalty::FromBackward);
+                    } else {
+                        self.score(&mut ws, n, cfg.loss, cfg.metric, Penalty::FromBackward);
+                    }
                     if self.report(epoch - 1, &ws, test.as_mut(), cfg, &mut on_epoch).is_break() {
                         return Ok(());
                     }
@@ -112,7 +118,7 @@ impl<F: Real> Ensemble<F> {
                     let rows = bs.min(n - start);
                     ws.gather(x, y, &order, start, rows);
                     self.forward(&mut ws, rows, layers);
-                    self.backward(&mut ws, rows, cfg.loss);
+                    self.backward(&mut ws, rows, cfg.loss, None);
                     self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
                 }
                 let e = eval.as_mut().expect("mini-batch evaluation workspace");
@@ -227,7 +233,7 @@ impl<F: Real> Trainer<F> {
         self.ws.load_shared_x(x, k_n);
         self.ws.load_shared_y(y, k_n);
         ens.forward(&mut self.ws, rows, ens.dense.len());
-        ens.backward(&mut self.ws, rows, self.loss);
+        ens.backward(&mut self.ws, rows, self.loss, None);
         ens.apply_update(&self.ws, &self.optimizer, &mut self.state, &self.lr);
         Ok(())
     }

@@ -11,6 +11,7 @@
 
 mod fit;
 pub mod kernels;
+mod output_pass;
 mod workspace;
 
 pub use fit::{EpochReport, FitConfig, Trainer};

@@ -3,6 +3,7 @@
 //! or the evaluation set) and reused every step, so training allocates
 //! nothing in steady state.
 
+use super::output_pass::OutputPass;
 use super::{kernels, Ensemble, MAX_SOURCES};
 use crate::layers::Source;
 use crate::losses::Loss;
@@ -155,9 +156,16 @@ impl<F: Real> Ensemble<F> {
     /// the scores in `ws` (run [`Self::forward`] first).
     pub(crate) fn score(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric, penalty: Penalty) {
         let outputs = self.output_dim();
-        let k_n = self.members;
         let scores = ws.outs.last().expect("network has a Dense layer");
         loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
+        self.add_penalty(ws, penalty);
+        let scores = ws.outs.last().expect("network has a Dense layer");
+        metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
+    }
+
+    /// Adds the L1/L2 penalty to the loss per member in `ws`, as `penalty` says.
+    pub(crate) fn add_penalty(&self, ws: &mut Workspace<F>, penalty: Penalty) {
+        let k_n = self.members;
         for (p, sums) in self.dense.iter().zip(&mut ws.sums).filter(|(p, _)| p.regularized()) {
             match penalty {
                 Penalty::Skip => {}
@@ -168,7 +176,6 @@ impl<F: Real> Ensemble<F> {
                 }
             }
         }
-        metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
     }
 
     /// Forward pass plus [`Self::score`] with the penalty.
@@ -180,13 +187,31 @@ impl<F: Real> Ensemble<F> {
     /// Gradients of loss + penalty with respect to every weight and bias, from
     /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`),
     /// with the sums the penalty of the current weights needs
-    /// ([`Penalty::FromBackward`]).
-    pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss) {
+    /// ([`Penalty::FromBackward`]). With `report`, the pass over the scores
+    /// also leaves each member's loss (without the penalty) and that metric
+    /// in `ws` when it can (MSE with mse or acc_xor), and says so: true means
+    /// only [`Self::add_penalty`] is left of [`Self::score`].
+    pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, report: Option<Metric>) -> bool {
         let k_n = self.members;
         let last = self.dense.len() - 1;
         let outputs = self.output_dim();
         let act = self.dense[last].activation;
-        loss.delta_into(&ws.outs[last], &ws.y, rows, outputs, k_n, act, &mut ws.deltas[last]);
+        let scored = report.is_some_and(|metric| {
+            let pass = OutputPass {
+                scores: &ws.outs[last],
+                targets: &ws.y,
+                rows,
+                outputs,
+                act,
+                delta: &mut ws.deltas[last],
+                loss: &mut ws.loss,
+                metric: &mut ws.metric,
+            };
+            pass.run(loss, metric)
+        });
+        if !scored {
+            loss.delta_into(&ws.outs[last], &ws.y, rows, outputs, k_n, act, &mut ws.deltas[last]);
+        }
         // A hidden layer read by one later layer gets its delta written whole
         // by that layer (`input_delta`); the others sum every reader's part.
         let single = |h: usize| self.dense[h].readers() == 1;
@@ -224,6 +249,7 @@ impl<F: Real> Ensemble<F> {
                 row += src.dim();
             }
         }
+        scored
     }
 
     /// Weight gradients of Dense layer `dense` left by [`Self::backward`]:
