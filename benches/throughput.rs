@@ -13,6 +13,7 @@ mod baseline;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use netsweep::ensemble::FitConfig;
+use netsweep::sweep::plan::MAX_ENSEMBLE;
 use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Input, Layer, Loss, Metric, Optimizer};
 use rayon::prelude::*;
 use std::ops::ControlFlow;
@@ -42,10 +43,10 @@ fn hyper(i: usize, n: usize) -> (bool, f64, f64, f64) {
     (i >= per_arch, LRS[g / 6], L2S[(g / 2) % 3], L1S[g % 2])
 }
 
-/// Trains `n` networks as lockstep ensembles of up to 256, chunks spread over the pool; keeps full curves.
+/// Trains `n` networks as lockstep ensembles of up to `MAX_ENSEMBLE` (as the sweep does), chunks spread over the pool; keeps full curves.
 fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
     let xor = data::xor::<f32>();
-    let chunks: Vec<(usize, usize)> = (0..n).step_by(256).map(|s| (s, (s + 256).min(n))).collect();
+    let chunks: Vec<(usize, usize)> = (0..n).step_by(MAX_ENSEMBLE).map(|s| (s, (s + MAX_ENSEMBLE).min(n))).collect();
     pool.install(|| {
         chunks
             .par_iter()

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Largest ensemble the runner trains in lockstep.
-pub const MAX_ENSEMBLE: usize = 256;
+pub const MAX_ENSEMBLE: usize = 512;
 /// Most epochs per run accepted.
 pub const MAX_EPOCHS: usize = 100_000_000;
 /// Most runs (grid points × seeds) accepted in one sweep.
