@@ -35,6 +35,34 @@ fn view_mut<F>(buf: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> 
     ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols]).expect("buffer sized by the workspace")
 }
 
+/// The values of one input block of a layer, as the kernels read them.
+#[derive(Clone, Copy, Debug)]
+pub enum Block<'a, F> {
+    /// One value per member: `[(n·dim + i)·K + k]`.
+    Lanes(&'a [F]),
+    /// One value that every member reads: `[n·dim + i]`. The network input
+    /// when all members see the same samples (a full batch, a test set):
+    /// the kernels broadcast it from a register instead of loading K copies.
+    Shared(&'a [F]),
+}
+
+impl<F: Copy> Block<'_, F> {
+    /// Member k's value of column i of sample n, for a block of `dim` columns.
+    pub fn at(&self, n: usize, dim: usize, i: usize, members: usize, k: usize) -> F {
+        match *self {
+            Block::Lanes(b) => b[(n * dim + i) * members + k],
+            Block::Shared(b) => b[n * dim + i],
+        }
+    }
+
+    /// The buffer of a single network (K = 1), where both layouts coincide.
+    fn single(&self) -> &[F] {
+        match *self {
+            Block::Lanes(b) | Block::Shared(b) => b,
+        }
+    }
+}
+
 /// Members processed together in registers by the lockstep loops.
 const LANES: usize = 64;
 /// Width of the blocks that take the members left after the last full
@@ -74,9 +102,9 @@ macro_rules! by_blocks {
     }};
 }
 
-/// out = act([X, 1]·W) for `rows` samples; `inputs[s]` is the buffer of the
-/// layer's s-th input source.
-pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, members: usize, out: &mut [F]) {
+/// out = act([X, 1]·W) for `rows` samples; `inputs[s]` holds the values of
+/// the layer's s-th input source.
+pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize, members: usize, out: &mut [F]) {
     if uses_gemm(p, members) {
         return forward_gemm(p, inputs, rows, out);
     }
@@ -89,7 +117,7 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, member
     p.activation.apply_in_place(&mut out[..rows * p.units * members]);
 }
 
-fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: &mut [F]) {
+fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize, out: &mut [F]) {
     let j_n = p.units;
     for o in out[..rows * j_n].chunks_exact_mut(j_n) {
         o.copy_from_slice(&p.b);
@@ -99,7 +127,7 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: 
     for (src, buf) in p.inputs.iter().zip(inputs) {
         let d = src.dim();
         let w = view(&p.w[row * j_n..], d, j_n);
-        general_mat_mul(F::one(), &view(buf, rows, d), &w, F::one(), &mut o);
+        general_mat_mul(F::one(), &view(buf.single(), rows, d), &w, F::one(), &mut o);
         row += d;
     }
     p.activation.apply_in_place(&mut out[..rows * j_n]);
@@ -110,7 +138,7 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[&[F]], rows: usize, out: 
 /// multiply-adds, in order of i) and is stored once.
 fn forward_lockstep<F: Real, const SINGLE: bool>(
     p: &DenseParams<F>,
-    inputs: &[&[F]],
+    inputs: &[Block<'_, F>],
     rows: usize,
     members: usize,
     out: &mut [F],
@@ -126,11 +154,23 @@ fn forward_lockstep<F: Real, const SINGLE: bool>(
                 let mut row = 0;
                 for (src, buf) in p.inputs.iter().zip(inputs) {
                     let d = src.dim();
-                    for i in 0..d {
-                        let x = &buf[(n * d + i) * k_n + kb..][..L];
-                        let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..L];
-                        for l in 0..L {
-                            acc[l] = x[l].mul_add(w[l], acc[l]);
+                    match *buf {
+                        Block::Lanes(buf) => {
+                            for i in 0..d {
+                                let x = &buf[(n * d + i) * k_n + kb..][..L];
+                                let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..L];
+                                for l in 0..L {
+                                    acc[l] = x[l].mul_add(w[l], acc[l]);
+                                }
+                            }
+                        }
+                        Block::Shared(buf) => {
+                            for (i, &x) in buf[n * d..][..d].iter().enumerate() {
+                                let w = &p.w[((row + i) * j_n + j) * k_n + kb..][..L];
+                                for l in 0..L {
+                                    acc[l] = x.mul_add(w[l], acc[l]);
+                                }
+                            }
                         }
                     }
                     row += d;
@@ -145,7 +185,7 @@ fn forward_lockstep<F: Real, const SINGLE: bool>(
 /// activation): gw = [X, 1]ᵀ·delta, summed over samples in order.
 pub fn weight_grads<F: Real>(
     p: &DenseParams<F>,
-    inputs: &[&[F]],
+    inputs: &[Block<'_, F>],
     delta: &[F],
     rows: usize,
     members: usize,
@@ -166,7 +206,7 @@ pub fn weight_grads<F: Real>(
         for (src, buf) in p.inputs.iter().zip(inputs) {
             let d = src.dim();
             let mut g = view_mut(&mut gw[row * j_n..], d, j_n);
-            general_mat_mul(F::one(), &view(buf, rows, d).t(), &dv, F::zero(), &mut g);
+            general_mat_mul(F::one(), &view(buf.single(), rows, d).t(), &dv, F::zero(), &mut g);
             row += d;
         }
         return;
@@ -181,7 +221,7 @@ pub fn weight_grads<F: Real>(
 /// gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
 fn weight_grads_lockstep<F: Real, const SINGLE: bool>(
     p: &DenseParams<F>,
-    inputs: &[&[F]],
+    inputs: &[Block<'_, F>],
     delta: &[F],
     rows: usize,
     members: usize,
@@ -210,10 +250,20 @@ fn weight_grads_lockstep<F: Real, const SINGLE: bool>(
                 by_blocks!(SINGLE, k_n, |kb, L| {
                     let mut acc = [F::zero(); L];
                     for n in 0..rows {
-                        let x = &buf[(n * d_n + i) * k_n + kb..][..L];
                         let d = &delta[(n * j_n + j) * k_n + kb..][..L];
-                        for l in 0..L {
-                            acc[l] = x[l].mul_add(d[l], acc[l]);
+                        match *buf {
+                            Block::Lanes(buf) => {
+                                let x = &buf[(n * d_n + i) * k_n + kb..][..L];
+                                for l in 0..L {
+                                    acc[l] = x[l].mul_add(d[l], acc[l]);
+                                }
+                            }
+                            Block::Shared(buf) => {
+                                let x = buf[n * d_n + i];
+                                for l in 0..L {
+                                    acc[l] = x.mul_add(d[l], acc[l]);
+                                }
+                            }
                         }
                     }
                     g[kb..kb + L].copy_from_slice(&acc);

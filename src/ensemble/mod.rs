@@ -336,7 +336,7 @@ impl<F: Real> Ensemble<F> {
                         let d = src.dim();
                         let buf = ws.source(src);
                         for i in 0..d {
-                            out[[n, col + i]] = buf[(n * d + i) * k_n + k];
+                            out[[n, col + i]] = buf.at(n, d, i, k_n, k);
                         }
                         col += d;
                     }

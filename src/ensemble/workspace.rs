@@ -3,8 +3,9 @@
 //! or the evaluation set) and reused every step, so training allocates
 //! nothing in steady state.
 
+use super::kernels::{self, Block};
 use super::output_pass::OutputPass;
-use super::{kernels, Ensemble, MAX_SOURCES};
+use super::{Ensemble, MAX_SOURCES};
 use crate::layers::Source;
 use crate::losses::Loss;
 use crate::metrics::Metric;
@@ -27,8 +28,11 @@ pub(crate) enum Penalty {
 #[derive(Clone, Debug)]
 pub struct Workspace<F> {
     members: usize,
-    /// Inputs `[(n·input_dim + i)·K + k]`.
+    /// Inputs `[(n·input_dim + i)·K + k]`, or `[n·input_dim + i]` when
+    /// `x_shared`.
     x: Vec<F>,
+    /// Every member has the same inputs, stored once (K > 1 only).
+    x_shared: bool,
     /// Targets `[(n·target_cols + t)·K + k]`.
     y: Vec<F>,
     outs: Vec<Vec<F>>,
@@ -55,6 +59,7 @@ impl<F: Real> Workspace<F> {
         Workspace {
             members: k,
             x: vec![F::zero(); rows * ens.input_dim.unwrap_or(0) * k],
+            x_shared: false,
             y: vec![F::zero(); rows * target_cols * k],
             outs: per_layer(&|p| rows * p.units),
             deltas: per_layer(&|p| rows * p.units),
@@ -66,9 +71,10 @@ impl<F: Real> Workspace<F> {
         }
     }
 
-    /// Copies the same inputs to every member (rows of `x` in order).
+    /// Gives every member the same inputs (rows of `x` in order), stored once.
     pub fn load_shared_x(&mut self, x: ArrayView2<F>, members: usize) {
-        broadcast(&mut self.x, x, members);
+        broadcast(&mut self.x, x, 1);
+        self.x_shared = members > 1;
     }
 
     /// Copies the same targets to every member.
@@ -80,6 +86,7 @@ impl<F: Real> Workspace<F> {
     pub fn gather(&mut self, x: ArrayView2<F>, y: ArrayView2<F>, order: &[Vec<usize>], start: usize, rows: usize) {
         let k_n = self.members;
         let (dx, dy) = (x.ncols(), y.ncols());
+        self.x_shared = false;
         if let (1, Some(xs), Some(ys)) = (k_n, x.as_slice(), y.as_slice()) {
             // A single network: copy whole rows.
             for (n, &src) in order[0][start..start + rows].iter().enumerate() {
@@ -100,12 +107,9 @@ impl<F: Real> Workspace<F> {
         }
     }
 
-    /// The buffer holding a source's values.
-    pub(crate) fn source(&self, src: &Source) -> &[F] {
-        match *src {
-            Source::Input { .. } => &self.x,
-            Source::Dense { dense, .. } => &self.outs[dense],
-        }
+    /// A source's values.
+    pub(crate) fn source(&self, src: &Source) -> Block<'_, F> {
+        input_block(src, &self.x, self.x_shared, &self.outs)
     }
 
     /// Output of the last Dense layer.
@@ -125,18 +129,24 @@ fn broadcast<F: Real>(dst: &mut [F], src: ArrayView2<F>, members: usize) {
     }
 }
 
-/// The input buffers of a Dense layer's sources.
+fn input_block<'a, F>(src: &Source, x: &'a [F], x_shared: bool, outs: &'a [Vec<F>]) -> Block<'a, F> {
+    match *src {
+        Source::Input { .. } if x_shared => Block::Shared(x),
+        Source::Input { .. } => Block::Lanes(x),
+        Source::Dense { dense, .. } => Block::Lanes(&outs[dense]),
+    }
+}
+
+/// The values of a Dense layer's sources (`outs` holds the outputs of the
+/// Dense layers before it at least).
 fn inputs_of<'a, F: Real>(
     sources: &[Source],
-    x: &'a [F],
+    ws: (&'a [F], bool),
     outs: &'a [Vec<F>],
-    buf: &mut [&'a [F]; MAX_SOURCES],
+    buf: &mut [Block<'a, F>; MAX_SOURCES],
 ) -> usize {
     for (slot, src) in buf.iter_mut().zip(sources) {
-        *slot = match *src {
-            Source::Input { .. } => x,
-            Source::Dense { dense, .. } => &outs[dense],
-        };
+        *slot = input_block(src, ws.0, ws.1, outs);
     }
     sources.len()
 }
@@ -146,8 +156,8 @@ impl<F: Real> Ensemble<F> {
     pub(crate) fn forward(&self, ws: &mut Workspace<F>, rows: usize, upto: usize) {
         for (pi, p) in self.dense.iter().enumerate().take(upto) {
             let (done, rest) = ws.outs.split_at_mut(pi);
-            let mut bufs: [&[F]; MAX_SOURCES] = [&[]; MAX_SOURCES];
-            let n = inputs_of(&p.inputs, &ws.x, done, &mut bufs);
+            let mut bufs = [Block::Lanes(&[][..]); MAX_SOURCES];
+            let n = inputs_of(&p.inputs, (&ws.x, ws.x_shared), done, &mut bufs);
             kernels::forward(p, &bufs[..n], rows, self.members, &mut rest[0]);
         }
     }
@@ -228,8 +238,8 @@ impl<F: Real> Ensemble<F> {
             if pi < last && !single(pi) {
                 p.activation.backprop_in_place(&ws.outs[pi][..len], &mut delta[..len]);
             }
-            let mut bufs: [&[F]; MAX_SOURCES] = [&[]; MAX_SOURCES];
-            let n = inputs_of(&p.inputs, &ws.x, &ws.outs, &mut bufs);
+            let mut bufs = [Block::Lanes(&[][..]); MAX_SOURCES];
+            let n = inputs_of(&p.inputs, (&ws.x, ws.x_shared), &ws.outs, &mut bufs);
             kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
             if p.regularized() {
                 let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
