@@ -90,8 +90,10 @@ pub fn add_gradient<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F]) {
 /// s1[k] = Σ|w| and s2[k] = Σw² that [`add_penalty`] turns into the penalty
 /// (the same values, summed in the same order, as [`penalty_into`]).
 pub fn add_gradient_and_sums<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
-    s1.fill(F::zero());
-    s2.fill(F::zero());
+    if w.is_empty() {
+        s1.fill(F::zero());
+        s2.fill(F::zero());
+    }
     gradient_pass::<F, true>(w, l1, l2, g, s1, s2);
 }
 
@@ -102,8 +104,11 @@ fn gradient_pass<F: Real, const SUMS: bool>(w: &[F], l1: &[F], l2: &[F], g: &mut
     let l2 = &l2[..members];
     let (s1, s2) = if SUMS { (&mut s1[..members], &mut s2[..members]) } else { (s1, s2) };
     let two = F::of(2.0);
-    for (wr, gr) in w.chunks_exact(members).zip(g.chunks_exact_mut(members)) {
+    // The first weight row sets the sums, the others add to them: |v| and v²
+    // are ≥ +0 (or NaN), so 0 + v = v and the sums equal ones started at zero.
+    for (r, (wr, gr)) in w.chunks_exact(members).zip(g.chunks_exact_mut(members)).enumerate() {
         let (wr, gr) = (&wr[..members], &mut gr[..members]);
+        let add = r > 0;
         for k in 0..members {
             let (v, a, b) = (wr[k], l1[k], l2[k]);
             // Branch-free sign (0 at 0) so the loop vectorises.
@@ -111,8 +116,8 @@ fn gradient_pass<F: Real, const SUMS: bool>(w: &[F], l1: &[F], l2: &[F], g: &mut
             let neg = if v < F::zero() { F::one() } else { F::zero() };
             gr[k] += a.mul_add(pos - neg, two * b * v);
             if SUMS {
-                s1[k] += v.abs();
-                s2[k] += v * v;
+                let (u, q) = (v.abs(), v * v);
+                (s1[k], s2[k]) = if add { (s1[k] + u, s2[k] + q) } else { (u, q) };
             }
         }
     }

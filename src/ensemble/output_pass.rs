@@ -56,18 +56,29 @@ impl<F: Real> OutputPass<'_, F> {
         let inv_n = F::one() / F::of(self.rows as f64);
         let c = F::of(2.0) * inv_n;
         let (loss, metric) = (&mut *self.loss, &mut self.metric[..k_n]);
-        loss.fill(F::zero());
-        metric.fill(F::zero());
-        let scores = self.scores[..len].chunks_exact(k_n);
-        let targets = self.targets[..len].chunks_exact(k_n);
-        for ((g, s), y) in self.delta[..len].chunks_exact_mut(k_n).zip(scores).zip(targets) {
+        if len == 0 {
+            loss.fill(F::zero());
+            metric.fill(F::zero());
+        }
+        // The first row sets the sums, the others add to them: both terms are
+        // ≥ +0 (or NaN), so 0 + v = v and the sums equal ones started at zero.
+        let mut row = |g: &mut [F], s: &[F], y: &[F], add: bool| {
             let sums = loss.iter_mut().zip(metric.iter_mut());
             for ((g, (l, m)), (&s, &y)) in g.iter_mut().zip(sums).zip(s.iter().zip(y)) {
                 let e = s - y;
                 *g = c * e * deriv(s);
-                *l += e * e;
-                *m += hit(s, y);
+                let (sq, h) = (e * e, hit(s, y));
+                (*l, *m) = if add { (*l + sq, *m + h) } else { (sq, h) };
             }
+        };
+        let scores = self.scores[..len].chunks_exact(k_n);
+        let targets = self.targets[..len].chunks_exact(k_n);
+        let mut rows = self.delta[..len].chunks_exact_mut(k_n).zip(scores).zip(targets);
+        if let Some(((g, s), y)) = rows.next() {
+            row(g, s, y, false);
+        }
+        for ((g, s), y) in rows {
+            row(g, s, y, true);
         }
         loss.iter_mut().for_each(|o| *o *= inv_n);
     }
