@@ -225,7 +225,8 @@ impl Job<'_> {
             r
         });
         progress.finish();
-        let done = written?;
+        let (done, runs_file) = written?;
+        let sync_runs = || runs_file.sync_all().map_err(|e| SweepError::io(&runs_path, e));
         let trained: usize = chunks[first..done].iter().map(|c| c.end - c.start).sum();
         let wall = t0.elapsed().as_secs_f64();
         manifest.wall_seconds = Some(wall);
@@ -233,6 +234,7 @@ impl Job<'_> {
         if done < chunks.len() {
             let saved: usize = chunks[..done].iter().map(|c| c.end - c.start).sum();
             manifest.status = "interrupted".into();
+            sync_runs()?;
             output::write_json(&dir.join(output::MANIFEST), &manifest)?;
             let msg = format!("stopped by a signal: {saved} of {runs_total} runs are saved in {}", runs_path.display());
             return Err(if stop_ext.is_some_and(|s| s.load(Ordering::Relaxed)) {
@@ -241,17 +243,13 @@ impl Job<'_> {
                 SweepError::Interrupted(format!("the workers stopped early; {saved} of {runs_total} runs were saved"))
             });
         }
-        let summary = match agg {
-            Some(agg) => {
-                let summary = agg.finish().map_err(|p| {
-                    SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish"))
-                })?;
-                output::write_json(&dir.join(output::SUMMARY), &summary)?;
-                output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
-                Some(summary)
-            }
-            None => None,
-        };
+        // runs.jsonl goes to disk while the summary is built and written.
+        let summary = std::thread::scope(|s| {
+            let synced = s.spawn(sync_runs);
+            let summary = agg.map(|agg| write_summary(dir, agg)).transpose();
+            synced.join().expect("the sync thread does not panic")?;
+            summary
+        })?;
         let wall = t0.elapsed().as_secs_f64();
         manifest.status = "complete".into();
         manifest.finished_at = Some(output::now());
@@ -263,6 +261,16 @@ impl Job<'_> {
 }
 
 /// The runs.jsonl lines of a chunk's records.
+/// Finishes the aggregation and writes summary.json and summary.csv.
+fn write_summary(dir: &Path, agg: Aggregator) -> Result<Summary, SweepError> {
+    let summary = agg
+        .finish()
+        .map_err(|p| SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")))?;
+    output::write_json(&dir.join(output::SUMMARY), &summary)?;
+    output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
+    Ok(summary)
+}
+
 fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 4096);
     for r in records {
@@ -275,7 +283,8 @@ fn jsonl(records: &[RunRecord]) -> Vec<u8> {
 
 /// Receives chunks in any order; appends and aggregates them in chunk order
 /// from `first`, flushing after each chunk (and syncing to disk at most every
-/// two seconds, and at the end). Returns how many leading chunks are written.
+/// two seconds). Returns how many leading chunks are written, and the file,
+/// for the caller's final sync.
 fn write_in_order(
     path: &Path,
     file: File,
@@ -283,7 +292,7 @@ fn write_in_order(
     rx: mpsc::Receiver<Trained>,
     mut agg: Option<&mut Aggregator>,
     progress: &mut Progress,
-) -> Result<usize, SweepError> {
+) -> Result<(usize, File), SweepError> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut waiting: BTreeMap<usize, (Vec<RunRecord>, Vec<u8>)> = BTreeMap::new();
     let mut expected = first;
@@ -304,9 +313,6 @@ fn write_in_order(
             expected += 1;
         }
     }
-    out.into_inner()
-        .map_err(|e| SweepError::io(path, e.into_error()))?
-        .sync_all()
-        .map_err(|e| SweepError::io(path, e))?;
-    Ok(expected)
+    let file = out.into_inner().map_err(|e| SweepError::io(path, e.into_error()))?;
+    Ok((expected, file))
 }
