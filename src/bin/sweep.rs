@@ -212,12 +212,12 @@ fn with_resume_hint(e: SweepError) -> SweepError {
 fn shard_finished(r: &runner::ShardResult, s: Shard, out: &Path) -> String {
     let m = &r.manifest;
     format!(
-        "shard {s}: {} runs × {} epochs in {:.2} s: {} network-epochs/s on {} threads\nwrote {}/{{manifest.json, runs.jsonl}}\nonce all {} shards are done: sweep merge {}",
+        "shard {s}: {} runs × {} epochs in {:.2} s: {} network-epochs/s on {}\nwrote {}/{{manifest.json, runs.jsonl}}\nonce all {} shards are done: sweep merge {}",
         m.runs,
         m.epochs,
         m.wall_seconds.unwrap_or(0.0),
         report::human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
-        m.threads,
+        report::threads(m.threads),
         r.dir.display(),
         s.count,
         resume::shell_quote(&out.display().to_string())

@@ -126,10 +126,10 @@ pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
     } else {
         let resumed = if kept > 0 { format!(" (resumed: {kept} runs kept)") } else { String::new() };
         format!(
-            "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s on {} threads\n",
+            "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s on {}\n",
             m.epochs,
             human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
-            m.threads
+            threads(m.threads)
         )
     };
     let _ = write!(s, "wrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}", dir.display());
@@ -147,5 +147,14 @@ pub fn human_rate(v: f64) -> String {
         format!("{:.1} thousand", v / 1e3)
     } else {
         format!("{v:.0}")
+    }
+}
+
+/// "1 thread", "2 threads".
+pub fn threads(n: usize) -> String {
+    if n == 1 {
+        "1 thread".into()
+    } else {
+        format!("{n} threads")
     }
 }
