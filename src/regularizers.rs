@@ -150,4 +150,21 @@ mod tests {
             assert!((fd - g[i]).abs() / g[i].abs() < 1e-6, "w[{i}]: {fd} vs {}", g[i]);
         }
     }
+
+    #[test]
+    fn sums_of_the_gradient_pass_equal_the_penalty_pass_bit_for_bit() {
+        // Three members, four weight rows, with a zero and a negative zero.
+        let w = [0.3f32, -1.7, 0.0, -0.0, 2.5, -0.1, 1e-3, -4.0, 0.7, 3.3, -2.2, 0.05];
+        let (l1, l2) = ([0.01f32, 0.0, 0.3], [0.02f32, 0.5, 0.0]);
+        let (mut s1, mut s2, mut g) = ([9.0f32; 3], [9.0f32; 3], [0.0f32; 12]);
+        add_gradient_and_sums(&w, &l1, &l2, &mut g, &mut s1, &mut s2);
+        let mut from_sums = [1.0f32; 3];
+        add_penalty(&l1, &l2, &s1, &s2, &mut from_sums);
+        let mut direct = [1.0f32; 3];
+        penalty_into(&w, &l1, &l2, &mut direct, &mut [0.0; 6]);
+        assert_eq!(from_sums.map(f32::to_bits), direct.map(f32::to_bits));
+        // Member 1: |w| and w² of 1.7, 2.5, 4.0, 2.2 summed in row order.
+        assert_eq!(s1[1], 1.7f32 + 2.5 + 4.0 + 2.2);
+        assert_eq!(s2[1], 1.7f32 * 1.7 + 2.5 * 2.5 + 4.0 * 4.0 + 2.2 * 2.2);
+    }
 }

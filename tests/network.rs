@@ -85,9 +85,9 @@ fn same_seed_gives_identical_history_and_weights_different_seeds_differ() {
 /// K members with their own seed, lr, l1, l2 against K separate networks.
 fn ensemble_matches_singles(arch: &str, batch_size: usize) {
     let xor = data::xor::<f32>();
-    // 75 = one full register block of 64, one of 8 and 3 single members, so
-    // every block width of the kernels is compared with a lone network.
-    let seeds: Vec<u64> = (5..80).collect();
+    // 107 = register blocks of 64, 32 and 8, and 3 single members, so every
+    // block width of the kernels is compared with a lone network.
+    let seeds: Vec<u64> = (5..112).collect();
     let cycle = |v: &[f64]| -> Vec<f64> { (0..seeds.len()).map(|k| v[k % v.len()]).collect() };
     let lrs = cycle(&[0.01, 0.03, 0.1, 0.3, 1.0, 0.2, 0.05]);
     let l1s = cycle(&[0.0, 0.001, 0.01, 0.0, 0.001, 0.0, 0.02]);

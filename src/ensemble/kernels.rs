@@ -4,8 +4,8 @@
 //! Layout (K = members, innermost): activations `[(n·dim + i)·K + k]`,
 //! weights `[(i·units + j)·K + k]`, biases `[j·K + k]`. Every inner loop runs
 //! over a block of members, contiguous in memory and accumulated in
-//! registers, so it vectorises across members (blocks of 64, then 8, then
-//! single members: `by_blocks!`); each member's arithmetic is the same
+//! registers, so it vectorises across members (blocks of 64, then 32, then
+//! 8, then single members: `by_blocks!`); each member's arithmetic is the same
 //! sequence of operations whatever K is and whichever block it falls in,
 //! which is why an ensemble of K equals K single networks bit for bit. The
 //! one exception is the GEMM path: a single network (K = 1) whose layer has
@@ -65,25 +65,30 @@ impl<F: Copy> Block<'_, F> {
 
 /// Members processed together in registers by the lockstep loops.
 const LANES: usize = 64;
-/// Width of the blocks that take the members left after the last full
-/// [`LANES`] block (one AVX2 register of f32), before single members.
+/// Width of the one block that may take members left after the last full
+/// [`LANES`] block (at most one fits).
+const HALF: usize = LANES / 2;
+/// Width of the blocks that take the members left after that (one AVX2
+/// register of f32), before single members.
 const NARROW: usize = 8;
 
 /// Runs `$body` for every block of members `kb..kb + $l` of `$k_n`: blocks of
-/// [`LANES`] while they last, then of [`NARROW`], then single members, with
-/// `$l` a constant in each so that the register arrays have a fixed size.
-/// The body does the same operations for each member whatever the width, so
-/// a member's arithmetic does not depend on K or on which block it falls in.
-/// `$single` (a const generic of the kernel, true when K = 1) compiles only
-/// the one-member loop, which keeps a single network's kernels small.
+/// [`LANES`] while they last, then at most one of [`HALF`], then blocks of
+/// [`NARROW`], then single members, with `$l` a constant in each so that the
+/// register arrays have a fixed size. The body does the same operations for
+/// each member whatever the width, so a member's arithmetic does not depend
+/// on K or on which block it falls in. `$single` (a const generic of the
+/// kernel, true when K = 1) compiles only the one-member loop, which keeps a
+/// single network's kernels small.
 macro_rules! by_blocks {
     ($single:expr, $k_n:expr, |$kb:ident, $l:ident| $body:block) => {{
         let k_n: usize = $k_n;
-        let (wide, narrow) = if $single {
-            (0, 0)
+        let (wide, half, narrow) = if $single {
+            (0, 0, 0)
         } else {
             let wide = k_n / LANES * LANES;
-            (wide, wide + (k_n - wide) / NARROW * NARROW)
+            let half = wide + (k_n - wide) / HALF * HALF;
+            (wide, half, half + (k_n - half) / NARROW * NARROW)
         };
         if !$single {
             {
@@ -91,8 +96,12 @@ macro_rules! by_blocks {
                 for $kb in (0..wide).step_by($l) $body
             }
             {
+                const $l: usize = HALF;
+                for $kb in (wide..half).step_by($l) $body
+            }
+            {
                 const $l: usize = NARROW;
-                for $kb in (wide..narrow).step_by($l) $body
+                for $kb in (half..narrow).step_by($l) $body
             }
         }
         {

@@ -17,8 +17,11 @@ pub(crate) struct OutputPass<'a, F> {
     pub scores: &'a [F],
     /// Targets, same layout.
     pub targets: &'a [F],
+    /// Samples.
     pub rows: usize,
+    /// Scores per sample.
     pub outputs: usize,
+    /// The output layer's activation.
     pub act: Activation,
     /// dL/dz of the output layer.
     pub delta: &'a mut [F],
@@ -96,7 +99,7 @@ mod tests {
         let len = rows * outputs * k_n;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let scores: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-        // ±1 targets, with some scores sitting on them so acc_xor hits and misses.
+        // ±1 targets: the snapped scores hit some of them and miss others.
         let targets: Vec<f32> = (0..len).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for act in [Activation::Tanh, Activation::Sigmoid, Activation::Linear] {
