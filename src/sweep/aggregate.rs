@@ -107,13 +107,30 @@ pub struct Summary {
     pub points: Vec<PointSummary>,
 }
 
+/// An integer that orders f32 values as `f32::total_cmp` does (flip the
+/// magnitude bits of negative values); widening to f64 keeps that order, so
+/// sorting these keys sorts the widened values as `f64::total_cmp` would,
+/// with plain integer comparisons.
+fn total_key(v: f32) -> i32 {
+    let b = v.to_bits() as i32;
+    b ^ (((b >> 31) as u32) >> 1) as i32
+}
+
+/// The value of a [`total_key`] (the flip is its own inverse).
+fn from_total_key(k: i32) -> f32 {
+    f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
+}
+
 fn series(runs: &[&RunRecord], len: usize, pick: impl Fn(&RunRecord) -> Option<&[f32]>) -> SeriesStats {
     let mut s = SeriesStats::default();
+    let mut keys = Vec::with_capacity(runs.len());
     let mut column = Vec::with_capacity(runs.len());
     for e in 0..len {
+        keys.clear();
+        keys.extend(runs.iter().filter_map(|r| pick(r).and_then(|c| c.get(e)).map(|&v| total_key(v))));
+        keys.sort_unstable();
         column.clear();
-        column.extend(runs.iter().filter_map(|r| pick(r).and_then(|c| c.get(e)).map(|&v| v as f64)));
-        column.sort_unstable_by(f64::total_cmp);
+        column.extend(keys.iter().map(|&k| from_total_key(k) as f64));
         let stat = |q: f64| (!column.is_empty()).then(|| quantile(&column, q));
         s.mean.push((!column.is_empty()).then(|| column.iter().sum::<f64>() / column.len() as f64));
         s.median.push(stat(0.5));
@@ -214,5 +231,23 @@ impl<'p> Aggregator<'p> {
             axes: plan.axes.clone(),
             points,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_keys_sort_like_total_cmp_and_round_trip() {
+        let values = [3.5f32, -0.0, f32::INFINITY, -1e-30, 0.0, f32::NEG_INFINITY, 1e-45, -7.25, 1.0, -1e-45];
+        let mut by_cmp = values;
+        by_cmp.sort_by(f32::total_cmp);
+        let mut keys: Vec<i32> = values.iter().map(|&v| total_key(v)).collect();
+        keys.sort_unstable();
+        let back: Vec<u32> = keys.iter().map(|&k| from_total_key(k).to_bits()).collect();
+        assert_eq!(back, by_cmp.map(f32::to_bits));
+        // -0.0 sorts before +0.0, as in total_cmp.
+        assert!(total_key(-0.0) < total_key(0.0));
     }
 }

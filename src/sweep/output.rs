@@ -122,10 +122,18 @@ pub fn now() -> String {
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes to the temporary file.
+fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), SweepError> {
     let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };
@@ -135,11 +143,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     })
 }
 
-/// Serialises `value` as pretty JSON (with a final newline) and writes it atomically.
+/// Serialises `value` as pretty JSON (with a final newline) and writes it
+/// atomically, streaming through a buffer rather than building it in memory.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SweepError> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| SweepError::io(path, e.into()))?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_atomic_with(path, |f| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        serde_json::to_writer_pretty(&mut out, value)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    })
 }
 
 /// Reads the manifest of a results folder, if there is one.
