@@ -109,7 +109,7 @@ impl<F: Real> Workspace<F> {
 
     /// A source's values.
     pub(crate) fn source(&self, src: &Source) -> Block<'_, F> {
-        input_block(src, &self.x, self.x_shared, &self.outs)
+        input_block(src, x_block(&self.x, self.x_shared), &self.outs)
     }
 
     /// Output of the last Dense layer.
@@ -129,24 +129,32 @@ fn broadcast<F: Real>(dst: &mut [F], src: ArrayView2<F>, members: usize) {
     }
 }
 
-fn input_block<'a, F>(src: &Source, x: &'a [F], x_shared: bool, outs: &'a [Vec<F>]) -> Block<'a, F> {
+/// The network input as the kernels read it.
+fn x_block<F>(x: &[F], shared: bool) -> Block<'_, F> {
+    if shared {
+        Block::Shared(x)
+    } else {
+        Block::Lanes(x)
+    }
+}
+
+fn input_block<'a, F>(src: &Source, x: Block<'a, F>, outs: &'a [Vec<F>]) -> Block<'a, F> {
     match *src {
-        Source::Input { .. } if x_shared => Block::Shared(x),
-        Source::Input { .. } => Block::Lanes(x),
+        Source::Input { .. } => x,
         Source::Dense { dense, .. } => Block::Lanes(&outs[dense]),
     }
 }
 
-/// The values of a Dense layer's sources (`outs` holds the outputs of the
-/// Dense layers before it at least).
+/// The values of a Dense layer's sources: the network input `x`, and in
+/// `outs` the outputs of (at least) the Dense layers before it.
 fn inputs_of<'a, F: Real>(
     sources: &[Source],
-    ws: (&'a [F], bool),
+    x: Block<'a, F>,
     outs: &'a [Vec<F>],
     buf: &mut [Block<'a, F>; MAX_SOURCES],
 ) -> usize {
     for (slot, src) in buf.iter_mut().zip(sources) {
-        *slot = input_block(src, ws.0, ws.1, outs);
+        *slot = input_block(src, x, outs);
     }
     sources.len()
 }
@@ -157,7 +165,7 @@ impl<F: Real> Ensemble<F> {
         for (pi, p) in self.dense.iter().enumerate().take(upto) {
             let (done, rest) = ws.outs.split_at_mut(pi);
             let mut bufs = [Block::Lanes(&[][..]); MAX_SOURCES];
-            let n = inputs_of(&p.inputs, (&ws.x, ws.x_shared), done, &mut bufs);
+            let n = inputs_of(&p.inputs, x_block(&ws.x, ws.x_shared), done, &mut bufs);
             kernels::forward(p, &bufs[..n], rows, self.members, &mut rest[0]);
         }
     }
@@ -239,7 +247,7 @@ impl<F: Real> Ensemble<F> {
                 p.activation.backprop_in_place(&ws.outs[pi][..len], &mut delta[..len]);
             }
             let mut bufs = [Block::Lanes(&[][..]); MAX_SOURCES];
-            let n = inputs_of(&p.inputs, (&ws.x, ws.x_shared), &ws.outs, &mut bufs);
+            let n = inputs_of(&p.inputs, x_block(&ws.x, ws.x_shared), &ws.outs, &mut bufs);
             kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
             if p.regularized() {
                 let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
