@@ -220,3 +220,22 @@ fn classification_with_cce_learns_a_separable_problem() {
     let h = net.fit(x.view(), y.view(), &fit).unwrap();
     assert_eq!(*h.metric.last().unwrap(), 1.0, "final accuracy {:?}", h.metric.last());
 }
+
+#[test]
+fn trainer_refuses_an_ensemble_of_another_size() {
+    let xor = data::xor::<f32>();
+    let build = |seeds: &[u64]| {
+        let mut ens = Ensemble::<f32>::new(seeds);
+        for l in arch_layers("2-2-1") {
+            ens.add(l).unwrap();
+        }
+        ens
+    };
+    let two = build(&[1, 2]);
+    let mut trainer = netsweep::ensemble::Trainer::new(&two, 4, Optimizer::sgd(0.1), Loss::Mse, &[0.1, 0.1]).unwrap();
+    let mut three = build(&[1, 2, 3]);
+    let err = trainer.step(&mut three, xor.x.view(), xor.y.view()).unwrap_err();
+    assert!(matches!(err, netsweep::Error::MemberCount { expected: 3, got: 2, .. }), "{err}");
+    let mut two = two;
+    trainer.step(&mut two, xor.x.view(), xor.y.view()).unwrap();
+}

@@ -230,6 +230,9 @@ impl<F: Real> Trainer<F> {
         }
         check_features("batch", x, ens.input_dim.unwrap_or(0))?;
         let k_n = ens.members();
+        if k_n != self.lr.len() {
+            return Err(Error::MemberCount { what: "the trainer's learning rates", expected: k_n, got: self.lr.len() });
+        }
         self.ws.load_shared_x(x, k_n);
         self.ws.load_shared_y(y, k_n);
         ens.forward(&mut self.ws, rows, ens.dense.len());

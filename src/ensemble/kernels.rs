@@ -143,8 +143,8 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usiz
 }
 
 /// The lockstep pre-activation: for every (sample, unit) and block of
-/// [`LANES`] members, z = b + Σ_i x_i·w_i accumulates in registers (fused
-/// multiply-adds, in order of i) and is stored once.
+/// members (`by_blocks!`), z = b + Σ_i x_i·w_i accumulates in registers
+/// (fused multiply-adds, in order of i) and is stored once.
 fn forward_lockstep<F: Real, const SINGLE: bool>(
     p: &DenseParams<F>,
     inputs: &[Block<'_, F>],

@@ -73,8 +73,9 @@ impl<F: Real> Workspace<F> {
 
     /// Gives every member the same inputs (rows of `x` in order), stored once.
     pub fn load_shared_x(&mut self, x: ArrayView2<F>, members: usize) {
+        debug_assert_eq!(members, self.members, "workspace built for another ensemble size");
         broadcast(&mut self.x, x, 1);
-        self.x_shared = members > 1;
+        self.x_shared = self.members > 1;
     }
 
     /// Copies the same targets to every member.

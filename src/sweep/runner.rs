@@ -260,8 +260,9 @@ impl Job<'_> {
     }
 }
 
-/// The runs.jsonl lines of a chunk's records.
-/// Finishes the aggregation and writes summary.json and summary.csv.
+/// Finishes the aggregation and writes summary.json and summary.csv. These
+/// may reach the disk before runs.jsonl's final sync completes; the manifest
+/// says "complete" only after both, so a failed sync leaves a run to resume.
 fn write_summary(dir: &Path, agg: Aggregator) -> Result<Summary, SweepError> {
     let summary = agg
         .finish()
@@ -271,6 +272,7 @@ fn write_summary(dir: &Path, agg: Aggregator) -> Result<Summary, SweepError> {
     Ok(summary)
 }
 
+/// The runs.jsonl lines of a chunk's records.
 fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 4096);
     for r in records {
