@@ -177,9 +177,8 @@ impl<F: Real> Ensemble<F> {
         let outputs = self.output_dim();
         let scores = ws.outs.last().expect("network has a Dense layer");
         loss.value_into(scores, &ws.y, rows, outputs, &mut ws.loss);
-        self.add_penalty(ws, penalty);
-        let scores = ws.outs.last().expect("network has a Dense layer");
         metric.value_into(scores, &ws.y, rows, outputs, &mut ws.metric);
+        self.add_penalty(ws, penalty);
     }
 
     /// Adds the L1/L2 penalty to the loss per member in `ws`, as `penalty` says.
