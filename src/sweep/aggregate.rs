@@ -121,16 +121,36 @@ fn from_total_key(k: i32) -> f32 {
     f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
 }
 
-fn series(runs: &[&RunRecord], len: usize, pick: impl Fn(&RunRecord) -> Option<&[f32]>) -> SeriesStats {
-    let mut s = SeriesStats::default();
-    let mut keys = Vec::with_capacity(runs.len());
-    let mut column = Vec::with_capacity(runs.len());
-    for e in 0..len {
-        keys.clear();
-        keys.extend(runs.iter().filter_map(|r| pick(r).and_then(|c| c.get(e)).map(|&v| total_key(v))));
-        keys.sort_unstable();
+/// Per-epoch statistics of `len` recorded epochs of some curves (a diverged
+/// run's curve stops early; epochs no curve reaches get nulls).
+fn series<'a>(curves: impl Iterator<Item = &'a [f32]>, len: usize) -> SeriesStats {
+    // Longest first, so the curves that reach epoch e are the first `reach[e]`.
+    let mut curves: Vec<&[f32]> = curves.map(|c| &c[..c.len().min(len)]).collect();
+    curves.sort_by_key(|c| std::cmp::Reverse(c.len()));
+    let n = curves.len();
+    let reach: Vec<usize> = (0..len).map(|e| curves.partition_point(|c| c.len() > e)).collect();
+    // Epoch-major sort keys (row e: epoch e of each curve that reaches it),
+    // gathered in one sequential pass per curve.
+    let mut keys = vec![0i32; len * n];
+    for (j, c) in curves.iter().enumerate() {
+        for (e, &v) in c.iter().enumerate() {
+            keys[e * n + j] = total_key(v);
+        }
+    }
+    let mut s = SeriesStats {
+        mean: Vec::with_capacity(len),
+        median: Vec::with_capacity(len),
+        p10: Vec::with_capacity(len),
+        p25: Vec::with_capacity(len),
+        p75: Vec::with_capacity(len),
+        p90: Vec::with_capacity(len),
+    };
+    let mut column = Vec::with_capacity(n);
+    for (e, &m) in reach.iter().enumerate() {
+        let row = &mut keys[e * n..e * n + m];
+        row.sort_unstable();
         column.clear();
-        column.extend(keys.iter().map(|&k| from_total_key(k) as f64));
+        column.extend(row.iter().map(|&k| from_total_key(k) as f64));
         let stat = |q: f64| (!column.is_empty()).then(|| quantile(&column, q));
         s.mean.push((!column.is_empty()).then(|| column.iter().sum::<f64>() / column.len() as f64));
         s.median.push(stat(0.5));
@@ -145,7 +165,6 @@ fn series(runs: &[&RunRecord], len: usize, pick: impl Fn(&RunRecord) -> Option<&
 /// Aggregates the runs of one grid point (any order; they are sorted here).
 pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> PointSummary {
     runs.sort_by_key(|r| r.seed_index);
-    let refs: Vec<&RunRecord> = runs.iter().collect();
     let n = runs.len();
     let converged = runs.iter().filter(|r| r.converged).count();
     let (lo, hi) = wilson(converged, n, Z95);
@@ -154,10 +173,10 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
     let len = plan.record_epochs.len();
     let has_test = plan.data().test.is_some();
     let curves = PointCurves {
-        train_loss: series(&refs, len, |r| Some(&r.curves.train_loss)),
-        train_metric: series(&refs, len, |r| Some(&r.curves.train_metric)),
-        test_loss: has_test.then(|| series(&refs, len, |r| r.curves.test_loss.as_deref())),
-        test_metric: has_test.then(|| series(&refs, len, |r| r.curves.test_metric.as_deref())),
+        train_loss: series(runs.iter().map(|r| &r.curves.train_loss[..]), len),
+        train_metric: series(runs.iter().map(|r| &r.curves.train_metric[..]), len),
+        test_loss: has_test.then(|| series(runs.iter().filter_map(|r| r.curves.test_loss.as_deref()), len)),
+        test_metric: has_test.then(|| series(runs.iter().filter_map(|r| r.curves.test_metric.as_deref()), len)),
     };
     let converged_by_epoch = plan
         .record_epochs
@@ -249,5 +268,24 @@ mod tests {
         assert_eq!(back, by_cmp.map(f32::to_bits));
         // -0.0 sorts before +0.0, as in total_cmp.
         assert!(total_key(-0.0) < total_key(0.0));
+    }
+
+    #[test]
+    fn series_of_curves_that_stop_early() {
+        let curves: [&[f32]; 4] = [&[4.0, 2.0], &[1.0, 6.0, 3.0], &[], &[7.0, 0.0, 9.0, 5.0, 8.0]];
+        let s = series(curves.into_iter(), 6);
+        // Epoch 0: {1, 4, 7}; 1: {0, 2, 6}; 2: {3, 9}; 3: {5}; 4: {8}; 5: none.
+        assert_eq!(s.mean, [Some(4.0), Some(8.0 / 3.0), Some(6.0), Some(5.0), Some(8.0), None]);
+        assert_eq!(s.median, [Some(4.0), Some(2.0), Some(6.0), Some(5.0), Some(8.0), None]);
+        let near = |got: &[Option<f64>], want: [f64; 5]| {
+            assert!(got[5].is_none());
+            assert!(got[..5].iter().zip(want).all(|(g, w)| (g.unwrap() - w).abs() < 1e-12), "{got:?} {want:?}");
+        };
+        near(&s.p10, [1.6, 0.4, 3.6, 5.0, 8.0]);
+        near(&s.p90, [6.4, 5.2, 8.4, 5.0, 8.0]);
+        // Epochs past `len` are ignored.
+        assert_eq!(series(curves.into_iter(), 4).mean, s.mean[..4]);
+        let none = vec![None; 2];
+        assert_eq!(series(std::iter::empty(), 2).p75, none);
     }
 }
