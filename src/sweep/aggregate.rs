@@ -221,15 +221,17 @@ impl<'p> Aggregator<'p> {
         Aggregator { plan, pending: Default::default(), done: vec![None; plan.axes.points()] }
     }
 
-    /// Adds one run.
-    pub fn push(&mut self, r: RunRecord) {
+    /// Adds one run; returns its point's statistics if this run completed it.
+    pub fn push(&mut self, r: RunRecord) -> Option<&PointSummary> {
         let point = r.point;
         let list = self.pending.entry(point).or_default();
         list.push(r);
-        if list.len() == self.plan.seeds() {
-            let runs = self.pending.remove(&point).unwrap_or_default();
-            self.done[point] = Some(aggregate_point(self.plan, point, runs));
+        if list.len() < self.plan.seeds() {
+            return None;
         }
+        let runs = self.pending.remove(&point).unwrap_or_default();
+        self.done[point] = Some(aggregate_point(self.plan, point, runs));
+        self.done[point].as_ref()
     }
 
     /// The summary; points with missing runs are an error.

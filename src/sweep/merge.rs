@@ -221,8 +221,7 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
     }
 
     let summary = write_merged(dir, &plan, &chunks, &split, n)?;
-    output::write_json(&dir.join(output::SUMMARY), &summary)?;
-    output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
+    let summary = output::write_summary(dir, summary, Vec::new())?;
 
     let shard_manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
     let mut manifest =
@@ -285,7 +284,9 @@ fn write_merged(
             match reader.read_chunk(plan, chunk)? {
                 ChunkRead::Complete { bytes, records } => {
                     out.write_all(&bytes).map_err(|e| SweepError::io(&tmp, e))?;
-                    records.into_iter().for_each(|r| agg.push(r));
+                    for r in records {
+                        agg.push(r);
+                    }
                 }
                 ChunkRead::Incomplete(why) => {
                     return Err(problem(path, format!("runs {}..{}: {why}", chunk.start, chunk.end)));

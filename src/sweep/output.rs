@@ -2,7 +2,7 @@
 //! manifest, atomic writes (temp file + rename, so a reader never sees half a
 //! file) and `summary.csv`.
 
-use super::aggregate::Summary;
+use super::aggregate::{PointSummary, Summary};
 use super::config::ExperimentFile;
 use super::error::SweepError;
 use super::merge::MergeInfo;
@@ -152,6 +152,53 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SweepError
         out.write_all(b"\n")?;
         out.flush()
     })
+}
+
+/// One grid point's text inside `summary.json`: serde_json's pretty printing
+/// of it, indented for its place in the `points` array (JSON strings hold no
+/// raw line breaks, so indenting after each one is exact). The runner renders
+/// points as they complete, which keeps this work off the end of the sweep.
+pub fn point_json(p: &PointSummary) -> Vec<u8> {
+    let text = serde_json::to_vec_pretty(p).expect("plain data serialises");
+    let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\n    ");
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// Writes `summary.json` and `summary.csv` atomically and hands the summary
+/// back. `rendered[i]`, where present, is point i's [`point_json`]; the rest
+/// are rendered here. `summary.json` is byte for byte what [`write_json`]
+/// writes for the summary.
+pub fn write_summary(dir: &Path, mut summary: Summary, rendered: Vec<Option<Vec<u8>>>) -> Result<Summary, SweepError> {
+    let points = std::mem::take(&mut summary.points);
+    let head = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
+    summary.points = points;
+    let path = dir.join(SUMMARY);
+    // `points` is the summary's last field, so its head ends with an empty array.
+    match head.strip_suffix(b"[]\n}") {
+        Some(head) => write_atomic_with(&path, |f| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+            out.write_all(head)?;
+            out.write_all(b"[")?;
+            for (i, p) in summary.points.iter().enumerate() {
+                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                match rendered.get(i) {
+                    Some(Some(text)) => out.write_all(text)?,
+                    _ => out.write_all(&point_json(p))?,
+                }
+            }
+            out.write_all(if summary.points.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+            out.flush()
+        })?,
+        None => write_json(&path, &summary)?,
+    }
+    write_atomic(&dir.join(SUMMARY_CSV), &summary_csv(&summary))?;
+    Ok(summary)
 }
 
 /// Reads the manifest of a results folder, if there is one.

@@ -164,7 +164,7 @@ impl Job<'_> {
         manifest.shard = self.info.clone();
         let runs_total = manifest.runs;
         // Shards cannot aggregate: their grid points are incomplete.
-        let mut agg = self.info.is_none().then(|| Aggregator::new(plan));
+        let mut agg = self.info.is_none().then(|| Summing::new(plan));
         let mut scan = Scan::default();
         if let Start::Resume(old) = &start {
             scan = resume::scan(&runs_path, plan, chunks, |r| {
@@ -246,7 +246,7 @@ impl Job<'_> {
         // runs.jsonl goes to disk while the summary is built and written.
         let summary = std::thread::scope(|s| {
             let synced = s.spawn(sync_runs);
-            let summary = agg.map(|agg| write_summary(dir, agg)).transpose();
+            let summary = agg.map(|agg| agg.write(dir)).transpose();
             synced.join().expect("the sync thread does not panic")?;
             summary
         })?;
@@ -260,16 +260,35 @@ impl Job<'_> {
     }
 }
 
-/// Finishes the aggregation and writes summary.json and summary.csv. These
-/// may reach the disk before runs.jsonl's final sync completes; the manifest
-/// says "complete" only after both, so a failed sync leaves a run to resume.
-fn write_summary(dir: &Path, agg: Aggregator) -> Result<Summary, SweepError> {
-    let summary = agg
-        .finish()
-        .map_err(|p| SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")))?;
-    output::write_json(&dir.join(output::SUMMARY), &summary)?;
-    output::write_atomic(&dir.join(output::SUMMARY_CSV), &output::summary_csv(&summary))?;
-    Ok(summary)
+/// The whole sweep's aggregation: each grid point's statistics, and its
+/// summary.json text rendered as soon as the point completes, so that little
+/// is left to do after the last chunk.
+struct Summing<'p> {
+    agg: Aggregator<'p>,
+    json: Vec<Option<Vec<u8>>>,
+}
+
+impl<'p> Summing<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        Summing { agg: Aggregator::new(plan), json: vec![None; plan.axes.points()] }
+    }
+
+    fn push(&mut self, r: RunRecord) {
+        if let Some(p) = self.agg.push(r) {
+            self.json[p.point] = Some(output::point_json(p));
+        }
+    }
+
+    /// Finishes the aggregation and writes summary.json and summary.csv.
+    /// These may reach the disk before runs.jsonl's final sync completes; the
+    /// manifest says "complete" only after both, so a failed sync leaves a
+    /// run to resume.
+    fn write(self, dir: &Path) -> Result<Summary, SweepError> {
+        let summary = self.agg.finish().map_err(|p| {
+            SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish"))
+        })?;
+        output::write_summary(dir, summary, self.json)
+    }
 }
 
 /// The runs.jsonl lines of a chunk's records.
@@ -292,7 +311,7 @@ fn write_in_order(
     file: File,
     first: usize,
     rx: mpsc::Receiver<Trained>,
-    mut agg: Option<&mut Aggregator>,
+    mut agg: Option<&mut Summing>,
     progress: &mut Progress,
 ) -> Result<(usize, File), SweepError> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
