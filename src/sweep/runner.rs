@@ -1,8 +1,9 @@
 //! Running a plan: workers train chunks in parallel (rayon, a shared work
 //! counter so chunks are taken in order), the calling thread appends
 //! `runs.jsonl` in chunk order as chunks complete (flushed after each
-//! chunk), aggregates each grid point as soon as its runs are in, and
-//! finally writes `summary.json`, `summary.csv` and the completed manifest.
+//! chunk), aggregates each grid point (and renders its part of
+//! `summary.json`) as soon as its runs are in, and finally writes
+//! `summary.json`, `summary.csv` and the completed manifest.
 //!
 //! Output does not depend on the number of threads: chunks are fixed by the
 //! plan, each is trained by a pure function, and the writer restores chunk
