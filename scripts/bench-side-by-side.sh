@@ -22,8 +22,9 @@ bash "$peers/run.sh"
 
 echo "== netsweep: sweep run experiments/xor_grid.toml --set training.epochs=20000 (240 M network-epochs, files written)"
 # Seven rounds, each: the command on 2 threads, on 1 thread, and, as the
-# machine's own reference for 1 -> 2 cores, two 1-thread copies at once (each
-# into its own folder; their work over the time until both have ended). The machine's noise comes in
+# machine's own reference for 1 -> 2 cores, two 1-thread copies at once, each
+# into its own folder (counted as twice the slower copy's rate: both copies'
+# work over the time until both have ended). The machine's noise comes in
 # phases (a single run can be 20% fast), so the summary gives medians and
 # bests; read the scaling against the machine reference of the same run.
 out=/tmp/netsweep-bench-20000
@@ -48,15 +49,15 @@ one, two, pair = [], [], []
 for line in open(sys.argv[1]):
     rates = [float(x) for x in re.findall(r"([0-9.]+) million", line)]
     if "pair" in line:
-        pair.append(2 * min(rates))  # both copies' work over the wall time until both ended
+        pair.append(2 * min(rates))
     elif "on 2 threads" in line:
         two.append(rates[0])
     elif "on 1 thread" in line:
         one.append(rates[0])
-med = lambda v: statistics.median(v)
-print(f"median of {len(two)}: {med(two):.1f} M/s on 2 threads, {med(one):.1f} on 1 thread: 1 -> 2 threads {med(two) / med(one):.2f}x")
-print(f"best of {len(two)}:   {max(two):.1f} M/s on 2 threads, {max(one):.1f} on 1 thread: 1 -> 2 threads {max(two) / max(one):.2f}x")
-print(f"machine reference, two 1-thread copies at once: median {med(pair):.1f} M/s together, {med(pair) / med(one):.2f}x the 1-thread median")
+med = statistics.median
+print(f"median of {len(two)}: {med(two):.1f} M/s on 2 threads, {med(one):.1f} on 1 thread: 1 -> 2 threads {med(two) / med(one):.3f}x")
+print(f"best of {len(two)}:   {max(two):.1f} M/s on 2 threads, {max(one):.1f} on 1 thread: 1 -> 2 threads {max(two) / max(one):.3f}x")
+print(f"machine reference, two 1-thread copies at once: median {med(pair):.1f} M/s together, {med(pair) / med(one):.3f}x the 1-thread median")
 PY
 
 echo "== netsweep: criterion benches (throughput in network-epochs/s or samples/s)"
