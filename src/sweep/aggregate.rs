@@ -103,7 +103,8 @@ pub struct Summary {
     pub varying_axes: Vec<String>,
     /// The grid's axes.
     pub axes: super::plan::Axes,
-    /// One entry per grid point, in point order.
+    /// One entry per grid point, in point order. Must stay the last field:
+    /// `output::write_summary` writes the points after the rest.
     pub points: Vec<PointSummary>,
 }
 
@@ -229,7 +230,7 @@ impl<'p> Aggregator<'p> {
         if list.len() < self.plan.seeds() {
             return None;
         }
-        let runs = self.pending.remove(&point).unwrap_or_default();
+        let runs = self.pending.remove(&point).expect("the point's runs were just added");
         self.done[point] = Some(aggregate_point(self.plan, point, runs));
         self.done[point].as_ref()
     }

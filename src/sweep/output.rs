@@ -179,16 +179,19 @@ pub fn write_summary(dir: &Path, mut summary: Summary, rendered: Vec<Option<Vec<
     let head = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
     summary.points = points;
     let path = dir.join(SUMMARY);
-    // `points` is the summary's last field, so its head ends with an empty array.
-    match head.strip_suffix(b"[]\n}") {
+    // `points` is the summary's last field, so its head ends with it, empty.
+    match head.strip_suffix(b"\"points\": []\n}") {
         Some(head) => write_atomic_with(&path, |f| {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
             out.write_all(head)?;
-            out.write_all(b"[")?;
+            out.write_all(b"\"points\": [")?;
             for (i, p) in summary.points.iter().enumerate() {
                 out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
                 match rendered.get(i) {
-                    Some(Some(text)) => out.write_all(text)?,
+                    Some(Some(text)) => {
+                        debug_assert!(*text == point_json(p), "point {i}'s text is stale");
+                        out.write_all(text)?
+                    }
                     _ => out.write_all(&point_json(p))?,
                 }
             }
