@@ -178,28 +178,25 @@ pub fn write_summary(dir: &Path, mut summary: Summary, rendered: Vec<Option<Vec<
     let points = std::mem::take(&mut summary.points);
     let head = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
     summary.points = points;
-    let path = dir.join(SUMMARY);
     // `points` is the summary's last field, so its head ends with it, empty.
-    match head.strip_suffix(b"\"points\": []\n}") {
-        Some(head) => write_atomic_with(&path, |f| {
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
-            out.write_all(head)?;
-            out.write_all(b"\"points\": [")?;
-            for (i, p) in summary.points.iter().enumerate() {
-                out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-                match rendered.get(i) {
-                    Some(Some(text)) => {
-                        debug_assert!(*text == point_json(p), "point {i}'s text is stale");
-                        out.write_all(text)?
-                    }
-                    _ => out.write_all(&point_json(p))?,
+    let head = head.strip_suffix(b"\"points\": []\n}").expect("Summary.points is its last field");
+    write_atomic_with(&dir.join(SUMMARY), |f| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        out.write_all(head)?;
+        out.write_all(b"\"points\": [")?;
+        for (i, p) in summary.points.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            match rendered.get(i) {
+                Some(Some(text)) => {
+                    debug_assert!(*text == point_json(p), "point {i}'s text is stale");
+                    out.write_all(text)?
                 }
+                _ => out.write_all(&point_json(p))?,
             }
-            out.write_all(if summary.points.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
-            out.flush()
-        })?,
-        None => write_json(&path, &summary)?,
-    }
+        }
+        out.write_all(if summary.points.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+        out.flush()
+    })?;
     write_atomic(&dir.join(SUMMARY_CSV), &summary_csv(&summary))?;
     Ok(summary)
 }
