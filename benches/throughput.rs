@@ -177,7 +177,7 @@ fn whole_sweep(c: &mut Criterion) {
     let plan = netsweep::sweep::load_plan(std::path::Path::new("experiments/xor_grid.toml"), &[]).unwrap();
     let mut g = c.benchmark_group("xor_grid_sweep");
     g.sample_size(10).measurement_time(Duration::from_secs(10)).warm_up_time(Duration::from_secs(1));
-    g.throughput(Throughput::Elements((plan.runs() * plan.epochs()) as u64));
+    g.throughput(Throughput::Elements((plan.runs() * plan.epochs) as u64));
     for threads in [1usize, 2] {
         g.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &threads| {
             let dir = tempfile::tempdir().unwrap();

@@ -89,6 +89,14 @@ pub enum Error {
         /// What is required.
         rule: &'static str,
     },
+    /// Members of one ensemble with optimizers that need different update code.
+    #[error("one ensemble's members must share an update rule: {first} and {other} differ (only numbers such as lr, momentum, betas, rho and epsilon may differ between members)")]
+    MixedOptimizers {
+        /// The first member's optimizer.
+        first: &'static str,
+        /// A member whose optimizer differs.
+        other: &'static str,
+    },
 
     // --- data ---
     /// x and y disagree on the number of samples.

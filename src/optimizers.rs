@@ -194,78 +194,231 @@ impl Optimizer {
         }
     }
 
-    /// Fresh state for weight arrays of the given lengths.
+    /// Fresh state for weight arrays of the given lengths, every member
+    /// using this optimizer.
     pub fn state<F: Real>(&self, lengths: &[usize]) -> OptimizerState<F> {
-        let fill = match *self {
-            Optimizer::Adagrad { initial_accumulator, .. } => F::of(initial_accumulator),
-            _ => F::zero(),
-        };
-        // Two slots per weight for every family (unused ones are never read),
-        // so one update loop shape serves them all.
-        OptimizerState { step: 0, slots: lengths.iter().map(|&n| [vec![fill; n], vec![F::zero(); n]]).collect() }
+        OptimizerState::new(&[*self], lengths).expect("one valid optimizer is one family")
     }
 
-    /// Applies one update to weight array `index`: `w` and `g` in ensemble
-    /// layout (`[p·K + k]`), `lr[k]` per member. Call
-    /// [`OptimizerState::begin_step`] once before the arrays of a step.
-    pub fn update<F: Real>(&self, state: &mut OptimizerState<F>, index: usize, w: &mut [F], g: &[F], lr: &[F]) {
-        let t = state.step;
-        let [s0, s1] = &mut state.slots[index];
-        let one = F::one();
+    /// The update rule's code path: optimizers with the same rule train as
+    /// lanes of one ensemble, whatever their numbers.
+    pub fn rule(&self) -> Rule {
         match *self {
-            Optimizer::Sgd { momentum: 0.0, .. } => each(lr, w, g, s0, s1, |lr, w, g, _, _| *w = (-lr).mul_add(g, *w)),
-            Optimizer::Sgd { momentum, nesterov, .. } => {
-                let mu = F::of(momentum);
-                each(lr, w, g, s0, s1, |lr, w, g, v, _| {
-                    *v = mu.mul_add(*v, -lr * g);
-                    *w += if nesterov { mu.mul_add(*v, -lr * g) } else { *v };
-                })
-            }
-            Optimizer::Adam { beta1, beta2, epsilon, .. } => {
-                let corr = F::of((1.0 - beta2.powf(t as f64)).sqrt() / (1.0 - beta1.powf(t as f64)));
-                let (b1, b2, eps) = (F::of(beta1), F::of(beta2), F::of(epsilon));
-                each(lr, w, g, s0, s1, |lr, w, g, m, v| {
-                    *m = b1.mul_add(*m, (one - b1) * g);
-                    *v = b2.mul_add(*v, (one - b2) * g * g);
-                    *w -= lr * corr * *m / (v.sqrt() + eps);
-                })
-            }
-            Optimizer::RmsProp { rho, epsilon, .. } => {
-                let (rho, eps) = (F::of(rho), F::of(epsilon));
-                each(lr, w, g, s0, s1, |lr, w, g, v, _| {
-                    *v = rho.mul_add(*v, (one - rho) * g * g);
-                    *w -= lr * g / (v.sqrt() + eps);
-                })
-            }
-            Optimizer::Adagrad { epsilon, .. } => {
-                let eps = F::of(epsilon);
-                each(lr, w, g, s0, s1, |lr, w, g, a, _| {
-                    *a = g.mul_add(g, *a);
-                    *w -= lr * g / (a.sqrt() + eps);
-                })
-            }
-            Optimizer::Adadelta { rho, epsilon, .. } => {
-                let (rho, eps) = (F::of(rho), F::of(epsilon));
-                each(lr, w, g, s0, s1, |lr, w, g, a, s| {
-                    *a = rho.mul_add(*a, (one - rho) * g * g);
-                    let d = (*s + eps).sqrt() / (*a + eps).sqrt() * g;
-                    *s = rho.mul_add(*s, (one - rho) * d * d);
-                    *w -= lr * d;
-                })
-            }
+            Optimizer::Sgd { momentum, nesterov, .. } => Rule::Sgd { momentum: momentum != 0.0, nesterov },
+            Optimizer::Adam { .. } => Rule::Adam,
+            Optimizer::RmsProp { .. } => Rule::RmsProp,
+            Optimizer::Adagrad { .. } => Rule::Adagrad,
+            Optimizer::Adadelta { .. } => Rule::Adadelta,
+        }
+    }
+
+    /// The per-member constants of the update rule, in the order the update
+    /// loop reads them (unused slots are 0): SGD (μ); Adam (β1, β2, ε);
+    /// RMSProp and Adadelta (ρ, ε); Adagrad (ε).
+    fn constants(&self) -> [f64; 3] {
+        match *self {
+            Optimizer::Sgd { momentum, .. } => [momentum, 0.0, 0.0],
+            Optimizer::Adam { beta1, beta2, epsilon, .. } => [beta1, beta2, epsilon],
+            Optimizer::RmsProp { rho, epsilon, .. } | Optimizer::Adadelta { rho, epsilon, .. } => [rho, epsilon, 0.0],
+            Optimizer::Adagrad { epsilon, .. } => [epsilon, 0.0, 0.0],
         }
     }
 }
 
-/// Runs `f(lr[k], w, g, slot0, slot1)` on every weight of an ensemble-layout
-/// array. A single network is one flat loop; an ensemble loops over weights
-/// and, inside, over members. Both call `f` with the same values, so a
-/// member's update does not depend on the ensemble's size.
+/// An update rule's code path. Members of one ensemble share it; their
+/// learning rates and constants (momentum, betas, ρ, ε) are per member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// SGD; `momentum`: some member has μ ≠ 0 (members with μ = 0 still take
+    /// the plain step, bit for bit).
+    Sgd {
+        /// Some member uses momentum.
+        momentum: bool,
+        /// Nesterov momentum.
+        nesterov: bool,
+    },
+    /// Adam.
+    Adam,
+    /// RMSProp.
+    RmsProp,
+    /// Adagrad.
+    Adagrad,
+    /// Adadelta.
+    Adadelta,
+}
+
+impl Rule {
+    /// Whether members with these two rules can share one ensemble.
+    fn joins(self, other: Rule) -> Option<Rule> {
+        match (self, other) {
+            (Rule::Sgd { momentum: a, nesterov: n }, Rule::Sgd { momentum: b, nesterov: m }) if n == m => {
+                Some(Rule::Sgd { momentum: a | b, nesterov: n })
+            }
+            (a, b) if a == b => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Per-weight state of an optimizer (moments, accumulators), its step count
+/// and each member's learning rate and constants.
+#[derive(Clone, Debug)]
+pub struct OptimizerState<F> {
+    rule: Rule,
+    step: u64,
+    /// Per member: learning rate.
+    lr: Vec<F>,
+    /// Per member: the rule's constants (see [`Optimizer::constants`]).
+    c: [Vec<F>; 3],
+    /// Per member, as given: Adam's bias correction reads β1 and β2 in f64.
+    c64: Vec<[f64; 3]>,
+    /// Per member: Adam's bias correction of the current step.
+    corr: Vec<F>,
+    slots: Vec<[Vec<F>; 2]>,
+}
+
+impl<F: Real> OptimizerState<F> {
+    /// Fresh state for an ensemble whose member k uses `members[k]` (its
+    /// learning rate and constants), for weight arrays of the given lengths
+    /// (ensemble layout, `[p·K + k]`). The members must share one update
+    /// rule (SGD with and without momentum may mix); each is validated.
+    pub fn new(members: &[Optimizer], lengths: &[usize]) -> Result<Self> {
+        let first = members.first().ok_or(Error::MemberCount { what: "optimizers", expected: 1, got: 0 })?;
+        let mut rule = first.rule();
+        for m in members {
+            m.validate()?;
+            rule = rule.joins(m.rule()).ok_or(Error::MixedOptimizers { first: first.name(), other: m.name() })?;
+        }
+        let k_n = members.len();
+        let c64: Vec<[f64; 3]> = members.iter().map(|m| m.constants()).collect();
+        let c = std::array::from_fn(|i| c64.iter().map(|c| F::of(c[i])).collect());
+        // Adagrad's accumulator starts at each member's initial value, every other slot at 0.
+        let start: Vec<F> = members
+            .iter()
+            .map(|m| match *m {
+                Optimizer::Adagrad { initial_accumulator, .. } => F::of(initial_accumulator),
+                _ => F::zero(),
+            })
+            .collect();
+        // Two slots per weight for every family (unused ones are never read),
+        // so one update loop shape serves them all.
+        let slots = lengths.iter().map(|&n| [(0..n).map(|p| start[p % k_n]).collect(), vec![F::zero(); n]]).collect();
+        Ok(OptimizerState {
+            rule,
+            step: 0,
+            lr: members.iter().map(|m| F::of(m.lr())).collect(),
+            c,
+            c64,
+            corr: vec![F::zero(); k_n],
+            slots,
+        })
+    }
+
+    /// Members this state updates.
+    pub fn members(&self) -> usize {
+        self.lr.len()
+    }
+
+    /// Advances the step counter and Adam's bias correction. Call once
+    /// before the arrays of a step.
+    pub fn begin_step(&mut self) {
+        self.step += 1;
+        if self.rule == Rule::Adam {
+            let t = self.step as f64;
+            for (corr, &[beta1, beta2, _]) in self.corr.iter_mut().zip(&self.c64) {
+                *corr = F::of((1.0 - beta2.powf(t)).sqrt() / (1.0 - beta1.powf(t)));
+            }
+        }
+    }
+
+    /// Applies one update to weight array `index`: `w` and `g` in ensemble
+    /// layout (`[p·K + k]`), member k with its own learning rate and constants.
+    pub fn update(&mut self, index: usize, w: &mut [F], g: &[F]) {
+        let [s0, s1] = &mut self.slots[index];
+        let [c0, c1, c2] = &self.c;
+        let lanes = Lanes { lr: &self.lr, c0, c1, c2, corr: &self.corr };
+        let one = F::one();
+        match self.rule {
+            Rule::Sgd { momentum: false, .. } => each(lanes, w, g, s0, s1, |l, w, g, _, _| *w = (-l.lr).mul_add(g, *w)),
+            Rule::Sgd { momentum: true, nesterov } => each(lanes, w, g, s0, s1, |l, w, g, v, _| {
+                let mu = l.c0;
+                if mu == F::zero() {
+                    // A member without momentum takes the plain step, exactly.
+                    *w = (-l.lr).mul_add(g, *w);
+                } else {
+                    *v = mu.mul_add(*v, -l.lr * g);
+                    *w += if nesterov { mu.mul_add(*v, -l.lr * g) } else { *v };
+                }
+            }),
+            Rule::Adam => each(lanes, w, g, s0, s1, |l, w, g, m, v| {
+                let (b1, b2, eps) = (l.c0, l.c1, l.c2);
+                *m = b1.mul_add(*m, (one - b1) * g);
+                *v = b2.mul_add(*v, (one - b2) * g * g);
+                *w -= l.lr * l.corr * *m / (v.sqrt() + eps);
+            }),
+            Rule::RmsProp => each(lanes, w, g, s0, s1, |l, w, g, v, _| {
+                let (rho, eps) = (l.c0, l.c1);
+                *v = rho.mul_add(*v, (one - rho) * g * g);
+                *w -= l.lr * g / (v.sqrt() + eps);
+            }),
+            Rule::Adagrad => each(lanes, w, g, s0, s1, |l, w, g, a, _| {
+                *a = g.mul_add(g, *a);
+                *w -= l.lr * g / (a.sqrt() + l.c0);
+            }),
+            Rule::Adadelta => each(lanes, w, g, s0, s1, |l, w, g, a, s| {
+                let (rho, eps) = (l.c0, l.c1);
+                *a = rho.mul_add(*a, (one - rho) * g * g);
+                let d = (*s + eps).sqrt() / (*a + eps).sqrt() * g;
+                *s = rho.mul_add(*s, (one - rho) * d * d);
+                *w -= l.lr * d;
+            }),
+        }
+    }
+}
+
+/// Every member's learning rate and constants, one slice each.
+#[derive(Clone, Copy)]
+struct Lanes<'a, F> {
+    lr: &'a [F],
+    c0: &'a [F],
+    c1: &'a [F],
+    c2: &'a [F],
+    corr: &'a [F],
+}
+
+/// One member's learning rate and constants.
+#[derive(Clone, Copy)]
+struct Lane<F> {
+    lr: F,
+    c0: F,
+    c1: F,
+    c2: F,
+    corr: F,
+}
+
+impl<F: Copy> Lanes<'_, F> {
+    #[inline(always)]
+    fn at(&self, k: usize) -> Lane<F> {
+        Lane { lr: self.lr[k], c0: self.c0[k], c1: self.c1[k], c2: self.c2[k], corr: self.corr[k] }
+    }
+}
+
+/// Runs `f(member k's lane, w, g, slot0, slot1)` on every weight of an
+/// ensemble-layout array. A single network is one flat loop; an ensemble
+/// loops over weights and, inside, over members. Both call `f` with the same
+/// values, so a member's update does not depend on the ensemble's size.
 #[inline(always)]
-fn each<F: Real>(lr: &[F], w: &mut [F], g: &[F], s0: &mut [F], s1: &mut [F], f: impl Fn(F, &mut F, F, &mut F, &mut F)) {
-    let members = lr.len();
+fn each<F: Real>(
+    lanes: Lanes<F>,
+    w: &mut [F],
+    g: &[F],
+    s0: &mut [F],
+    s1: &mut [F],
+    f: impl Fn(Lane<F>, &mut F, F, &mut F, &mut F),
+) {
+    let members = lanes.lr.len();
     if members == 1 {
-        let l = lr[0];
+        let l = lanes.at(0);
         for (((w, &g), a), b) in w.iter_mut().zip(g).zip(s0.iter_mut()).zip(s1.iter_mut()) {
             f(l, w, g, a, b);
         }
@@ -273,23 +426,9 @@ fn each<F: Real>(lr: &[F], w: &mut [F], g: &[F], s0: &mut [F], s1: &mut [F], f: 
     }
     let rows = w.chunks_exact_mut(members).zip(g.chunks_exact(members));
     for ((wr, gr), (ar, br)) in rows.zip(s0.chunks_exact_mut(members).zip(s1.chunks_exact_mut(members))) {
-        for ((((w, &g), a), b), &l) in wr.iter_mut().zip(gr).zip(ar.iter_mut()).zip(br.iter_mut()).zip(lr) {
-            f(l, w, g, a, b);
+        for (k, (((w, &g), a), b)) in wr.iter_mut().zip(gr).zip(ar.iter_mut()).zip(br.iter_mut()).enumerate() {
+            f(lanes.at(k), w, g, a, b);
         }
-    }
-}
-
-/// Per-weight state of an optimizer (moments, accumulators) and its step count.
-#[derive(Clone, Debug)]
-pub struct OptimizerState<F> {
-    step: u64,
-    slots: Vec<[Vec<F>; 2]>,
-}
-
-impl<F> OptimizerState<F> {
-    /// Advances the step counter (Adam's bias correction uses it).
-    pub fn begin_step(&mut self) {
-        self.step += 1;
     }
 }
 
@@ -317,7 +456,7 @@ mod tests {
         for _ in 0..steps {
             st.begin_step();
             let g = [2.0 * (w[0] - 3.0)];
-            opt.update(&mut st, 0, &mut w, &g, &[opt.lr()]);
+            st.update(0, &mut w, &g);
         }
         w[0]
     }

@@ -3,7 +3,7 @@
 //! blank, listed in index.html); degenerate grids plot without panicking;
 //! bad folders are rejected by `sweep plot` with exit code 2.
 
-use netsweep::plot::{plot_dir, plot_path, Format};
+use netsweep::plot::{plot_dir, plot_path, Format, PlotOptions};
 use netsweep::sweep::{self, RunOptions};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ fn a_small_sweep_gets_every_picture() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("xor");
     sweep_into(&out, &["seeds=4", "training.epochs=60", "grid.lr=[0.1,1.0]", "grid.l2=[0.0,0.01]", "grid.l1=[0.0]"]);
-    let n = plot_dir(&out, Format::Png).unwrap();
+    let n = plot_dir(&out, &PlotOptions::default()).unwrap();
     let names = check_pngs(&out, n);
     for want in [
         "rate_heatmap_2-2-1.png",
@@ -86,7 +86,7 @@ fn a_small_sweep_gets_every_picture() {
     }
 
     // The same figures as SVG, listed by the index instead of the PNGs.
-    let m = plot_dir(&out, Format::Svg).unwrap();
+    let m = plot_dir(&out, &PlotOptions { format: Format::Svg, ..Default::default() }).unwrap();
     assert_eq!(m, n);
     let svgs = files(&out.join("plots"), "svg");
     assert_eq!(svgs.len(), n);
@@ -100,7 +100,7 @@ fn a_small_sweep_gets_every_picture() {
 
     // Replotting is deterministic.
     let before = std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap();
-    plot_dir(&out, Format::Png).unwrap();
+    plot_dir(&out, &PlotOptions::default()).unwrap();
     assert_eq!(before, std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap());
 }
 
@@ -128,12 +128,12 @@ fn degenerate_grids_still_plot() {
     for (name, sets) in cases {
         let out = dir.path().join(name);
         sweep_into(&out, sets);
-        let n = plot_dir(&out, Format::Png).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let n = plot_dir(&out, &PlotOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(n >= 4, "{name}: only {n} plots");
         check_pngs(&out, n);
     }
     // A folder of results folders: each is plotted, in name order.
-    let all = plot_path(dir.path(), Format::Png).unwrap();
+    let all = plot_path(dir.path(), &PlotOptions::default()).unwrap();
     let names: Vec<String> = all.iter().map(|(d, _)| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["diverged", "one_lr", "single_point"]);
 }

@@ -92,13 +92,13 @@ fn parity_grid_crosses_bits_with_relative_widths() {
     let sets: Vec<String> =
         ["grid.bits=[2,4]", "seeds=3", "training.epochs=50", "grid.lr=[0.3]"].map(String::from).to_vec();
     let plan = sweep::load_plan(Path::new("experiments/parity_grid.toml"), &sets).unwrap();
-    assert_eq!(plan.axes.points(), 2 * 2);
+    assert_eq!(plan.grid.points(), 2 * 2);
     // Point order: bits outermost, then architecture in grid order (N, 2N).
-    let p = plan.point(3);
+    let p = plan.settings(3);
     assert_eq!((p.bits, p.architecture.as_str()), (Some(4), "2N"));
-    assert_eq!(plan.data_for(&p).train.x.dim(), (16, 4));
+    assert_eq!(plan.data(plan.family_of(3)).train.x.dim(), (16, 4));
     let widths: Vec<usize> = (0..4)
-        .map(|i| match plan.layers(&plan.point(i))[0] {
+        .map(|i| match plan.family_of(i).layers[0] {
             netsweep::Layer::Dense(d) => d.units,
             _ => 0,
         })

@@ -25,7 +25,6 @@ layers = [{ type = "dense", units = 1 }, { type = "concat_input" }, { type = "de
 epochs = 300
 loss = "mse"
 metric = "acc_xor"
-activation = "tanh"
 [grid]
 optimizer = ["sgd", "adam", "rmsprop", "adagrad", "adadelta"]
 activation = ["tanh", "sigmoid"]

@@ -23,7 +23,6 @@ layers = [{ type = "dense", units = 1 }, { type = "concat_input" }, { type = "de
 epochs = 200
 loss = "mse"
 metric = "acc_xor"
-activation = "tanh"
 [grid]
 optimizer = ["sgd", "adam"]
 activation = ["tanh", "sigmoid"]
@@ -82,14 +81,14 @@ fn split_covers_every_run_once_and_is_balanced() {
     let mut chunks = Vec::new();
     let mut start = 0;
     for s in sizes {
-        chunks.push(Chunk { start, end: start + s });
+        chunks.push(Chunk { family: 0, start, end: start + s });
         start += s;
     }
     for n in 1..=12 {
         check_split(&chunks, n);
     }
     // Equal chunks are dealt round-robin.
-    let equal: Vec<Chunk> = (0..8).map(|i| Chunk { start: 10 * i, end: 10 * i + 10 }).collect();
+    let equal: Vec<Chunk> = (0..8).map(|i| Chunk { family: 0, start: 10 * i, end: 10 * i + 10 }).collect();
     assert_eq!(shard::assign(&equal, 3), vec![vec![0, 3, 6], vec![1, 4, 7], vec![2, 5]]);
 }
 

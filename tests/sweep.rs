@@ -45,16 +45,16 @@ fn grid_expands_in_documented_order_with_paired_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "small.toml", SMALL);
     let plan = sweep::load_plan(&file, &[]).unwrap();
-    assert_eq!(plan.axes.points(), 2 * 2 * 2 * 3);
+    assert_eq!(plan.grid.points(), 2 * 2 * 2 * 3);
     assert_eq!(plan.runs(), 24 * 6);
     // l1 fastest, then l2, lr, architecture (names sorted as defined: "2-2-1", "concat").
-    let p1 = plan.point(1);
+    let p1 = plan.settings(1);
     assert_eq!((p1.architecture.as_str(), p1.lr, p1.l2, p1.l1), ("2-2-1", 0.1, 0.0, 0.001));
-    let p3 = plan.point(3);
+    let p3 = plan.settings(3);
     assert_eq!((p3.lr, p3.l2, p3.l1), (0.1, 0.01, 0.0));
-    let p6 = plan.point(6);
+    let p6 = plan.settings(6);
     assert_eq!((p6.lr, p6.l2, p6.l1), (1.0, 0.0, 0.0));
-    assert_eq!(plan.point(12).architecture, "concat");
+    assert_eq!(plan.settings(12).architecture, "concat");
     // Common random numbers: seed index s has the same seed at every point of an architecture.
     for s in 0..6 {
         let seeds: Vec<u64> = (0..12).map(|p| plan.run_seed(p * 6 + s)).collect();

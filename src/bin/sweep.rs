@@ -87,6 +87,12 @@ enum Command {
         /// Image format.
         #[arg(long, value_enum, default_value_t = netsweep::plot::Format::Png)]
         format: netsweep::plot::Format,
+        /// Axis of the heatmap columns and of the rate plots' x axis (default: lr).
+        #[arg(long, value_name = "AXIS")]
+        x: Option<String>,
+        /// Axis of the heatmap rows (default: the next varying numeric axis, l2 first).
+        #[arg(long, value_name = "AXIS")]
+        y: Option<String>,
     },
 }
 
@@ -128,8 +134,7 @@ fn main() -> ExitCode {
                 }
                 None => {
                     let result = runner::run_stoppable(&plan, &opts, stop).map_err(with_resume_hint)?;
-                    let plots =
-                        if no_plot { None } else { Some(netsweep::plot::plot_dir(&out, netsweep::plot::Format::Png)?) };
+                    let plots = if no_plot { None } else { Some(netsweep::plot::plot_dir(&out, &Default::default())?) };
                     println!("{}", report::final_table(&result.summary, 10));
                     println!("{}", report::finished(&result.manifest, &out, plots.as_ref()));
                 }
@@ -138,7 +143,7 @@ fn main() -> ExitCode {
         })(),
         Command::Merge { dir, force, no_plot } => (|| {
             let merged = sweep::merge::merge(&dir, force)?;
-            let plots = if no_plot { None } else { Some(netsweep::plot::plot_dir(&dir, netsweep::plot::Format::Png)?) };
+            let plots = if no_plot { None } else { Some(netsweep::plot::plot_dir(&dir, &Default::default())?) };
             println!("{}", report::final_table(&merged.summary, 10));
             let m = &merged.manifest;
             println!(
@@ -156,11 +161,13 @@ fn main() -> ExitCode {
         Command::Validate { file, set } => {
             sweep::load_plan(&file, &set).map(|plan| println!("{}\nOK: nothing trained.", report::describe(&plan)))
         }
-        Command::Plot { path, format } => netsweep::plot::plot_path(&path, format).map(|written| {
-            for (dir, n) in written {
-                println!("{}: {n} plots in {}", dir.display(), dir.join("plots").display());
-            }
-        }),
+        Command::Plot { path, format, x, y } => {
+            netsweep::plot::plot_path(&path, &netsweep::plot::PlotOptions { format, x, y }).map(|written| {
+                for (dir, n) in written {
+                    println!("{}: {n} plots in {}", dir.display(), dir.join("plots").display());
+                }
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

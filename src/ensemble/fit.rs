@@ -13,7 +13,7 @@ use crate::data::{check_features, check_targets};
 use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optimizers::{check_lr, Optimizer};
+use crate::optimizers::{check_lr, Optimizer, OptimizerState};
 use crate::scalar::Real;
 use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
@@ -52,26 +52,41 @@ pub struct EpochReport<'a, F> {
 }
 
 impl<F: Real> Ensemble<F> {
-    /// Trains every member on (x, y); member k uses learning rate `lrs[k]`.
-    /// `on_epoch` sees each epoch's report and may stop training early.
+    /// Trains every member on (x, y); member k uses `cfg.optimizer` with
+    /// learning rate `lrs[k]`. `on_epoch` sees each epoch's report and may
+    /// stop training early.
     pub fn fit(
         &mut self,
         x: ArrayView2<F>,
         y: ArrayView2<F>,
         cfg: &FitConfig<F>,
         lrs: &[f64],
+        on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let members: Vec<Optimizer> = lrs.iter().map(|&lr| cfg.optimizer.with_lr(lr)).collect();
+        self.fit_members(x, y, cfg, &members, on_epoch)
+    }
+
+    /// Trains every member on (x, y); member k uses `optimizers[k]` (its
+    /// learning rate and constants: momentum, betas, ρ, ε), which must share
+    /// one update rule (see [`OptimizerState::new`]); `cfg.optimizer` is not
+    /// read. `on_epoch` sees each epoch's report and may stop training early.
+    pub fn fit_members(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        cfg: &FitConfig<F>,
+        optimizers: &[Optimizer],
         mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
-        self.check_fit(x, y, cfg, lrs)?;
+        self.check_fit(x, y, cfg, optimizers)?;
         let k_n = self.members;
         let n = x.nrows();
         let full = cfg.batch_size >= n;
         let bs = cfg.batch_size.min(n);
         let tcols = self.target_cols(cfg.loss);
         let layers = self.dense.len();
-        let lr: Vec<F> = lrs.iter().map(|&v| F::of(v)).collect();
-        let lengths: Vec<usize> = self.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect();
-        let mut state = cfg.optimizer.state::<F>(&lengths);
+        let mut state = OptimizerState::new(optimizers, &self.weight_lengths())?;
 
         let mut ws = Workspace::new(self, bs, tcols);
         let mut eval = (!full).then(|| Workspace::new(self, n, tcols));
@@ -109,7 +124,7 @@ impl<F: Real> Ensemble<F> {
                         return Ok(());
                     }
                 }
-                self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
+                self.apply_update(&ws, &mut state);
             } else {
                 for (perm, rng) in order.iter_mut().zip(&mut self.shuffle_rngs) {
                     perm.shuffle(rng);
@@ -119,7 +134,7 @@ impl<F: Real> Ensemble<F> {
                     ws.gather(x, y, &order, start, rows);
                     self.forward(&mut ws, rows, layers);
                     self.backward(&mut ws, rows, cfg.loss, None);
-                    self.apply_update(&ws, &cfg.optimizer, &mut state, &lr);
+                    self.apply_update(&ws, &mut state);
                 }
                 let e = eval.as_mut().expect("mini-batch evaluation workspace");
                 self.evaluate(e, n, cfg.loss, cfg.metric);
@@ -157,13 +172,24 @@ impl<F: Real> Ensemble<F> {
         })
     }
 
-    fn check_fit(&self, x: ArrayView2<F>, y: ArrayView2<F>, cfg: &FitConfig<F>, lrs: &[f64]) -> Result<()> {
+    /// Lengths of the weight arrays (weights, biases per Dense layer), in
+    /// the order the optimizer state holds them.
+    fn weight_lengths(&self) -> Vec<usize> {
+        self.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect()
+    }
+
+    fn check_fit(
+        &self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        cfg: &FitConfig<F>,
+        optimizers: &[Optimizer],
+    ) -> Result<()> {
         self.check_complete()?;
-        cfg.optimizer.validate()?;
-        if lrs.len() != self.members {
-            return Err(Error::MemberCount { what: "learning rates", expected: self.members, got: lrs.len() });
+        if optimizers.len() != self.members {
+            return Err(Error::MemberCount { what: "optimizers", expected: self.members, got: optimizers.len() });
         }
-        lrs.iter().try_for_each(|&lr| check_lr(lr))?;
+        optimizers.iter().try_for_each(|o| o.validate())?;
         if cfg.batch_size == 0 {
             return Err(Error::InvalidHyperparameter { name: "batch size", value: 0.0, rule: "must be at least 1" });
         }
@@ -195,10 +221,8 @@ impl<F: Real> Ensemble<F> {
 /// measuring a training step. Every member sees the same batch.
 pub struct Trainer<F> {
     ws: Workspace<F>,
-    state: crate::optimizers::OptimizerState<F>,
-    optimizer: Optimizer,
+    state: OptimizerState<F>,
     loss: Loss,
-    lr: Vec<F>,
     rows: usize,
 }
 
@@ -206,18 +230,15 @@ impl<F: Real> Trainer<F> {
     /// A trainer for batches of up to `rows` samples; member k uses `lrs[k]`.
     pub fn new(ens: &Ensemble<F>, rows: usize, optimizer: Optimizer, loss: Loss, lrs: &[f64]) -> Result<Self> {
         ens.check_complete()?;
-        optimizer.validate()?;
         if lrs.len() != ens.members() {
             return Err(Error::MemberCount { what: "learning rates", expected: ens.members(), got: lrs.len() });
         }
         lrs.iter().try_for_each(|&lr| check_lr(lr))?;
-        let lengths: Vec<usize> = ens.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect();
+        let members: Vec<Optimizer> = lrs.iter().map(|&lr| optimizer.with_lr(lr)).collect();
         Ok(Trainer {
             ws: Workspace::new(ens, rows, ens.target_cols(loss)),
-            state: optimizer.state(&lengths),
-            optimizer,
+            state: OptimizerState::new(&members, &ens.weight_lengths())?,
             loss,
-            lr: lrs.iter().map(|&v| F::of(v)).collect(),
             rows,
         })
     }
@@ -230,14 +251,18 @@ impl<F: Real> Trainer<F> {
         }
         check_features("batch", x, ens.input_dim.unwrap_or(0))?;
         let k_n = ens.members();
-        if k_n != self.lr.len() {
-            return Err(Error::MemberCount { what: "the trainer's learning rates", expected: k_n, got: self.lr.len() });
+        if k_n != self.state.members() {
+            return Err(Error::MemberCount {
+                what: "the trainer's learning rates",
+                expected: k_n,
+                got: self.state.members(),
+            });
         }
         self.ws.load_shared_x(x, k_n);
         self.ws.load_shared_y(y, k_n);
         ens.forward(&mut self.ws, rows, ens.dense.len());
         ens.backward(&mut self.ws, rows, self.loss, None);
-        ens.apply_update(&self.ws, &self.optimizer, &mut self.state, &self.lr);
+        ens.apply_update(&self.ws, &mut self.state);
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub(crate) use workspace::workspace_grads;
 pub use workspace::Workspace;
 
 use crate::error::{Error, Result};
+use crate::init::Init;
 use crate::layers::{total_dim, Layer, Source};
 use crate::scalar::Real;
 use crate::Activation;
@@ -144,6 +145,19 @@ impl<F: Real> Ensemble<F> {
     /// Adds a layer: checks that it fits, resolves its shapes and draws each
     /// member's weights from that member's seeded stream.
     pub fn add(&mut self, layer: impl Into<Layer>) -> Result<&mut Self> {
+        self.add_with_inits(layer, None)
+    }
+
+    /// [`Self::add`], where member k of a Dense layer draws its weights with
+    /// `inits[k]` instead of the layer's own scheme (a sweep's init axis: the
+    /// scale is a per-member number, so one ensemble trains every scale).
+    pub fn add_with_inits(&mut self, layer: impl Into<Layer>, inits: Option<&[Init]>) -> Result<&mut Self> {
+        if let Some(v) = inits {
+            if v.len() != self.members {
+                return Err(Error::MemberCount { what: "weight inits", expected: self.members, got: v.len() });
+            }
+            v.iter().try_for_each(Init::validate)?;
+        }
         let spec = layer.into();
         let index = self.layers.len();
         let prev = self.layers.last();
@@ -213,7 +227,7 @@ impl<F: Real> Ensemble<F> {
                 let mut w = vec![F::zero(); fan_in * d.units * k_n];
                 let mut draw = vec![F::zero(); fan_in * d.units];
                 for (k, rng) in self.init_rngs.iter_mut().enumerate() {
-                    d.init.fill(&mut draw, fan_in, d.units, rng);
+                    inits.map_or(d.init, |v| v[k]).fill(&mut draw, fan_in, d.units, rng);
                     for (p, &v) in draw.iter().enumerate() {
                         w[p * k_n + k] = v;
                     }

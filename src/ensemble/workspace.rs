@@ -276,18 +276,13 @@ impl<F: Real> Ensemble<F> {
         (&ws.gw[dense], &ws.gb[dense])
     }
 
-    /// Applies the optimizer to every weight array with per-member rates.
-    pub(crate) fn apply_update(
-        &mut self,
-        ws: &Workspace<F>,
-        opt: &crate::optimizers::Optimizer,
-        state: &mut crate::optimizers::OptimizerState<F>,
-        lr: &[F],
-    ) {
+    /// Applies the optimizer to every weight array, each member with its own
+    /// learning rate and constants (held by `state`).
+    pub(crate) fn apply_update(&mut self, ws: &Workspace<F>, state: &mut crate::optimizers::OptimizerState<F>) {
         state.begin_step();
         for (pi, p) in self.dense.iter_mut().enumerate() {
-            opt.update(state, 2 * pi, &mut p.w, &ws.gw[pi], lr);
-            opt.update(state, 2 * pi + 1, &mut p.b, &ws.gb[pi], lr);
+            state.update(2 * pi, &mut p.w, &ws.gw[pi]);
+            state.update(2 * pi + 1, &mut p.b, &ws.gb[pi]);
         }
     }
 

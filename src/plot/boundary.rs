@@ -7,9 +7,9 @@
 use super::load::Results;
 use super::style::{self, arch_color, diverging, num, Area, Axis, Mark, PResult, PanelSpec, INK, MUTED};
 use super::{Figure, Format, Kind};
+use crate::layers::Layer;
 use crate::metrics::Metric;
 use crate::sweep::aggregate::PointSummary;
-use crate::sweep::config::ProblemConfig;
 use crate::sweep::record::RunRecord;
 use crate::sweep::SweepError;
 use crate::Network;
@@ -75,23 +75,18 @@ fn metric_text(metric: Metric, v: Option<f32>) -> String {
 /// The figure, when the problem has 2 inputs and weights were recorded.
 pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError> {
     let Some(m) = &r.manifest else { return Ok(None) };
-    // Image problems never have 2 inputs: do not load them.
-    let maybe_2d =
-        matches!(m.experiment.problem, ProblemConfig::Xor | ProblemConfig::Parity { .. } | ProblemConfig::Csv { .. });
-    if !maybe_2d || m.experiment.record.weights == 0 {
+    if m.planes.iter().all(Option::is_none) || m.experiment.record.weights == 0 {
         return Ok(None);
     }
-    // The plan rebuilds the layers; a data file that moved since the run just means no picture.
-    let Ok(plan) = crate::sweep::resolve(m.experiment.clone(), &m.name, m.overrides.clone()) else { return Ok(None) };
     let s = &r.summary;
-    let a = &s.axes;
+    let (g, v) = (&s.axes, &r.view);
+    // The network and data a point was trained with, as the manifest recorded them.
+    let family = |p: &PointSummary| m.families.iter().find(|f| f.points.contains(&p.point));
+    let plane = |p: &PointSummary| family(p).and_then(|f| m.planes.get(f.data)).and_then(Option::as_ref);
     let mut chosen: Vec<(usize, &'static str, &PointSummary)> = Vec::new();
-    for ai in 0..a.architecture.len() {
-        let pts: Vec<&PointSummary> = s
-            .points
-            .iter()
-            .filter(|p| r.coord_of(p).is_some_and(|c| c.arch == ai) && plan.data_for(&p.params).input_dim() == 2)
-            .collect();
+    for ai in 0..v.arch.len(g) {
+        let pts: Vec<&PointSummary> =
+            s.points.iter().filter(|p| r.coord_of(p).arch == ai && plane(p).is_some()).collect();
         let (best, worst) = (pick(&pts, best_key), pick(&pts, worst_key));
         if let Some(b) = best {
             chosen.push((ai, "best", b));
@@ -107,10 +102,10 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
         Format::Svg => 60,
     };
     let Some(first) = chosen.first() else { return Ok(None) };
-    let data = plan.data_for(&first.2.params).clone();
-    let (x, y) = (&data.train.x, &data.train.y);
+    let data = plane(first.2).expect("chosen points have a plane");
     let span = |c: usize| {
-        let (lo, hi) = x.column(c).iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v as f64), h.max(*v as f64)));
+        let (lo, hi) =
+            data.points.iter().fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p[c] as f64), h.max(p[c] as f64)));
         let (lo, hi) = if lo <= hi { (lo, hi) } else { (-1.0, 1.0) };
         style::pad(lo, hi, 0.25)
     };
@@ -121,19 +116,17 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
         let (lo, hi) = if c == 0 { xr } else { yr };
         (lo + t * (hi - lo)) as f32
     });
-    let classes = if data.classification { data.classes() } else { 0 };
+    let classes = data.classes;
+    let shown: Vec<&str> = s.axes.varying().into_iter().filter(|n| *n != "architecture").collect();
     let metric = s.criterion.metric;
     let mut rows = Vec::new();
     for (ai, which, p) in &chosen {
-        let q = &p.params;
-        let mut line1 = format!("{} · lr {} · L2 {} · L1 {}", q.architecture, num(q.lr), num(q.l2), num(q.l1));
-        let facet = r.coord_of(p).map(|c| r.facet_label(c.facet)).unwrap_or_default();
-        if !facet.is_empty() {
-            line1 = format!("{line1} · {facet}");
-        }
+        let line1 = [v.arch.label(&s.axes, *ai), s.axes.describe(p.point, &shown)].join(" · ");
+        let line1 = line1.trim_end_matches(" · ").to_string();
+        let Some(layers) = family(p).map(|f| f.layers.as_slice()) else { continue };
         let mut row = Vec::new();
         for rec in weights.get(&p.point).map(|v| v.as_slice()).unwrap_or(&[]) {
-            let Some(values) = evaluate(&plan, rec, &grid, classes) else { continue };
+            let Some(values) = evaluate(layers, rec, &grid, classes) else { continue };
             let (lo, hi) = values.iter().fold((f32::MAX, f32::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
             let flat = classes == 0 && (hi - lo) < 1e-3;
             let line2 = format!(
@@ -150,8 +143,7 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
         }
     }
     let Some(cols) = rows.iter().map(|r| r.len()).max() else { return Ok(None) };
-    let points: Vec<(f64, f64, f64)> =
-        x.rows().into_iter().zip(y.rows()).map(|(xr, yr)| (xr[0] as f64, xr[1] as f64, yr[0] as f64)).collect();
+    let points: Vec<(f64, f64, f64)> = data.points.iter().map(|p| (p[0] as f64, p[1] as f64, p[2] as f64)).collect();
     let target = points.iter().fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.2), h.max(p.2)));
     let target = if target.0 < target.1 { target } else { (-1.0, 1.0) };
     let w = (12 + cols as u32 * PANEL.0 + 16).max(1000);
@@ -180,11 +172,11 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
 }
 
 /// The network of a run evaluated on the grid (None when its weights do not fit the architecture).
-fn evaluate(plan: &crate::sweep::Plan, rec: &RunRecord, grid: &Array2<f32>, classes: usize) -> Option<Vec<f32>> {
+fn evaluate(layers: &[Layer], rec: &RunRecord, grid: &Array2<f32>, classes: usize) -> Option<Vec<f32>> {
     let w = rec.weights.as_ref()?;
     let mut net = Network::<f32>::new(0);
-    for layer in plan.layers(&rec.params) {
-        net.add(layer).ok()?;
+    for layer in layers {
+        net.add(*layer).ok()?;
     }
     net.set_params(w).ok()?;
     let out = net.predict(grid.view()).ok()?;

@@ -1,7 +1,8 @@
 //! Picture 3: learning curves. Training loss (log scale) and training
 //! metric against epoch, one column of panels per architecture, one colour
-//! per learning rate: the median as a line over the 10th–90th percentile
-//! band; test curves (medians) dashed when the problem has a test set.
+//! per value of the view's x axis (learning rate by default): the median as
+//! a line over the 10th–90th percentile band; test curves (medians) dashed
+//! when the problem has a test set.
 
 use super::load::{Coord, Results};
 use super::style::{self, arch_color, num, ordered_color, segments, Area, Axis, Mark, PResult, PanelSpec, MUTED};
@@ -39,22 +40,41 @@ pub fn epoch_axis(record_epochs: &[usize], epochs: usize) -> (Axis, fn(f64) -> f
     }
 }
 
-/// The (L2, L1) setting and facet the figures of this kind show, in words.
+/// The (y, z) setting and facet the figures of this kind show, in words.
 pub fn setting(r: &Results) -> (usize, usize, String) {
-    let (j, l) = r.base_reg();
-    let a = &r.summary.axes;
-    let facet = r.facets()[0];
-    (j, l, format!("L2 = {}, L1 = {} · {}", num(a.l2[j]), num(a.l1[l]), r.facet_full(facet)))
+    let (j, l) = r.base_yz();
+    let (g, v) = (&r.summary.axes, &r.view);
+    let parts: Vec<String> =
+        [v.y.caption(g, j), v.z.caption(g, l), r.facet_full(0)].into_iter().filter(|s| !s.is_empty()).collect();
+    (j, l, parts.join(" · "))
+}
+
+/// "at L2 = 0, L1 = 0" for a title ("" when neither y nor z exists).
+pub fn at_setting(r: &Results, j: usize, l: usize) -> String {
+    let (g, v) = (&r.summary.axes, &r.view);
+    let parts: Vec<String> = [v.y.caption(g, j), v.z.caption(g, l)].into_iter().filter(|s| !s.is_empty()).collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", parts.join(", "))
+    }
+}
+
+/// Legend entries, one per value of the view's x axis.
+pub fn x_legend(r: &Results, mark: fn(RGBColor) -> Mark) -> Vec<(Mark, String)> {
+    let (g, v) = (&r.summary.axes, &r.view);
+    let n = v.x.len(g);
+    (0..n).map(|i| (mark(ordered_color(i, n)), format!("{} {}", v.x.short(g), v.x.tick(g, i)))).collect()
 }
 
 /// The figure.
 pub fn figure(r: &Results) -> Figure {
-    let (cols, (w, h)) = style::arch_grid(r.summary.axes.architecture.len(), 2, PANEL);
+    let (cols, (w, h)) = style::arch_grid(r.view.arch.len(&r.summary.axes), 2, PANEL);
     let (_, _, setting) = setting(r);
     Figure {
         stem: "learning_curves".into(),
         heading: format!("Learning curves ({setting})"),
-        caption: "Training loss (top, log scale) and training metric (bottom) per epoch for each learning rate: the line is the median over seeds, the band spans the 10th to 90th percentile. Curves stop where every run has diverged.".into(),
+        caption: format!("Training loss (top, log scale) and training metric (bottom) per epoch for each {}: the line is the median over seeds, the band spans the 10th to 90th percentile. Curves stop where every run has diverged.", r.view.x.title(&r.summary.axes)),
         size: (w, h),
         kind: Kind::Curves(Curves { cols }),
     }
@@ -85,22 +105,17 @@ impl Curves {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let s = &r.summary;
-        let a = &s.axes;
+        let (g, v) = (&s.axes, &r.view);
+        let (n_arch, n_x) = (v.arch.len(g), v.x.len(g));
         let (j, l, setting) = setting(r);
-        let facet = r.facets()[0];
-        let point = |arch: usize, lr: usize| r.at(Coord { arch, facet, lr, l2: j, l1: l });
-        let shown: Vec<&PointSummary> =
-            (0..a.architecture.len()).flat_map(|ai| (0..a.lr.len()).filter_map(move |i| point(ai, i))).collect();
+        let point = |arch: usize, x: usize| r.at(Coord { arch, facet: 0, x, y: j, z: l });
+        let shown: Vec<&PointSummary> = (0..n_arch).flat_map(|ai| (0..n_x).filter_map(move |i| point(ai, i))).collect();
         let has_test = shown.iter().any(|p| p.curves.test_loss.is_some());
-        let mut legend: Vec<(Mark, String)> =
-            a.lr.iter()
-                .enumerate()
-                .map(|(i, v)| (Mark::LineBand(ordered_color(i, a.lr.len())), format!("lr {}", num(*v))))
-                .collect();
+        let mut legend = x_legend(r, Mark::LineBand);
         if has_test {
             legend.push((Mark::Dashed(MUTED), "test set (median)".into()));
         }
-        let title = format!("Learning curves at L2 = {}, L1 = {}", num(a.l2[j]), num(a.l1[l]));
+        let title = format!("Learning curves{}", at_setting(r, j, l));
         let (x, to_x) = epoch_axis(&s.record_epochs, s.epochs);
         let xs: Vec<f64> = s.record_epochs.iter().map(|e| to_x(*e as f64)).collect();
 
@@ -156,9 +171,10 @@ impl Curves {
 
         let subtitle = format!("median (line) and 10th–90th percentile (band) over {} seeds · {setting}", s.seeds);
         let body = style::header(root, &title, &subtitle, &legend)?;
-        let rows = 2 * a.architecture.len().div_ceil(self.cols);
+        let rows = 2 * n_arch.div_ceil(self.cols);
         let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
-        for (ai, arch) in a.architecture.iter().enumerate() {
+        for ai in 0..n_arch {
+            let arch = v.arch.label(g, ai);
             let (block, col) = (ai / self.cols, ai % self.cols);
             for (row, (axis, what, log)) in
                 [(&loss_axis, "loss", true), (&metric_axis, mname, metric_log)].into_iter().enumerate()
@@ -177,8 +193,8 @@ impl Curves {
                         (p.curves.train_metric.clone(), p.curves.test_metric.clone())
                     }
                 };
-                let lines: Vec<(RGBColor, SeriesStats, Option<SeriesStats>)> = (0..a.lr.len())
-                    .filter_map(|i| point(ai, i).map(|p| (ordered_color(i, a.lr.len()), stats(p))))
+                let lines: Vec<(RGBColor, SeriesStats, Option<SeriesStats>)> = (0..n_x)
+                    .filter_map(|i| point(ai, i).map(|p| (ordered_color(i, n_x), stats(p))))
                     .map(|(c, (t, e))| (c, t, e))
                     .collect();
                 for (c, train, _) in &lines {

@@ -1,11 +1,11 @@
 //! Picture 4: time to converge. The fraction of runs converged by each
-//! recorded epoch, one panel per architecture, one line per learning rate
-//! (at the regulariser setting of the learning curves): a line that rises
+//! recorded epoch, one panel per architecture, one line per value of the
+//! view's x axis (at the setting of the learning curves): a line that rises
 //! earlier converges faster, a line that ends higher converges more often.
 
-use super::curves::{epoch_axis, setting};
+use super::curves::{at_setting, epoch_axis, setting, x_legend};
 use super::load::{Coord, Results};
-use super::style::{self, arch_color, num, ordered_color, Area, Axis, Mark, PResult, PanelSpec};
+use super::style::{self, arch_color, ordered_color, Area, Axis, Mark, PResult, PanelSpec};
 use super::{Figure, Kind};
 use plotters::prelude::*;
 
@@ -18,12 +18,12 @@ const PANEL: (u32, u32) = (560, 380);
 
 /// The figure.
 pub fn figure(r: &Results) -> Figure {
-    let (cols, (w, h)) = style::arch_grid(r.summary.axes.architecture.len(), 1, PANEL);
+    let (cols, (w, h)) = style::arch_grid(r.view.arch.len(&r.summary.axes), 1, PANEL);
     let (_, _, setting) = setting(r);
     Figure {
         stem: "time_to_converge".into(),
         heading: format!("Time to converge ({setting})"),
-        caption: "Fraction of runs that have met the convergence criterion by each epoch, one line per learning rate. A line that rises earlier converges faster; its height at the last epoch is the convergence rate.".into(),
+        caption: format!("Fraction of runs that have met the convergence criterion by each epoch, one line per {}. A line that rises earlier converges faster; its height at the last epoch is the convergence rate.", r.view.x.title(&r.summary.axes)),
         size: (w, h),
         kind: Kind::Ecdf(TimeToConverge { cols }),
     }
@@ -33,38 +33,34 @@ impl TimeToConverge {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let s = &r.summary;
-        let a = &s.axes;
+        let (g, v) = (&s.axes, &r.view);
+        let (n_arch, n_x) = (v.arch.len(g), v.x.len(g));
         let (j, l, setting) = setting(r);
-        let facet = r.facets()[0];
-        let legend: Vec<(Mark, String)> =
-            a.lr.iter()
-                .enumerate()
-                .map(|(i, v)| (Mark::Line(ordered_color(i, a.lr.len())), format!("lr {}", num(*v))))
-                .collect();
-        let title = format!("Time to converge at L2 = {}, L1 = {}", num(a.l2[j]), num(a.l1[l]));
+        let legend = x_legend(r, Mark::Line);
+        let title = format!("Time to converge{}", at_setting(r, j, l));
         let subtitle =
             format!("fraction of {} seeds that reached {} by each epoch · {setting}", s.seeds, r.criterion());
         let body = style::header(root, &title, &subtitle, &legend)?;
-        let rows = a.architecture.len().div_ceil(self.cols);
+        let rows = n_arch.div_ceil(self.cols);
         let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
         let (x, to_x) = epoch_axis(&s.record_epochs, s.epochs);
         let xs: Vec<f64> = s.record_epochs.iter().map(|e| to_x(*e as f64)).collect();
         let mut y = Axis::linear(0.0, 1.0, 5, "fraction of runs converged");
         y.range = -0.03..1.03;
-        for (ai, arch) in a.architecture.iter().enumerate() {
-            let captions = [(arch.clone(), arch_color(ai))];
+        for (ai, area) in panels.iter().enumerate().take(n_arch) {
+            let captions = [(v.arch.label(g, ai), arch_color(ai))];
             let spec = PanelSpec {
                 captions: &captions,
                 x: &x,
                 y: &y,
-                x_desc: ai / self.cols == rows - 1 || ai + self.cols >= a.architecture.len(),
+                x_desc: ai / self.cols == rows - 1 || ai + self.cols >= n_arch,
                 y_desc: ai % self.cols == 0,
                 grid: true,
             };
-            let mut chart = style::panel(&panels[ai], &spec)?;
-            for i in 0..a.lr.len() {
-                let Some(p) = r.at(Coord { arch: ai, facet, lr: i, l2: j, l1: l }) else { continue };
-                let c = ordered_color(i, a.lr.len());
+            let mut chart = style::panel(area, &spec)?;
+            for i in 0..n_x {
+                let Some(p) = r.at(Coord { arch: ai, facet: 0, x: i, y: j, z: l }) else { continue };
+                let c = ordered_color(i, n_x);
                 let pts: Vec<(f64, f64)> = xs
                     .iter()
                     .zip(&p.converged_by_epoch)

@@ -1,7 +1,7 @@
-//! Picture 1: convergence rate as a heatmap of learning rate (columns) ×
-//! L2 (rows), one panel per L1 value, one file per architecture. Other
-//! varying axes (bits, optimizer, batch size, activation) add panel rows,
-//! or files when there are many L1 values.
+//! Picture 1: convergence rate as a heatmap of the view's x axis (columns,
+//! learning rate by default) × y axis (rows, L2 by default), one panel per
+//! z value (L1), one file per architecture. The other varying axes
+//! (facets) add panel rows, or files when there are many z values.
 
 use super::load::{Coord, Facet, Results};
 use super::style::{self, num, size, text, viridis, Area, Axis, PResult, PanelSpec, INK, MUTED};
@@ -28,8 +28,8 @@ struct Layout {
 const BAR: u32 = 130;
 
 fn layout(r: &Results, facets: usize) -> Layout {
-    let a = &r.summary.axes;
-    let (n_lr, n_l2, n_l1) = (a.lr.len(), a.l2.len(), a.l1.len());
+    let (g, v) = (&r.summary.axes, &r.view);
+    let (n_lr, n_l2, n_l1) = (v.x.len(g), v.y.len(g), v.z.len(g));
     let (rows, cols) = if facets > 1 {
         // Facets as rows of L1 panels; with a single L1 value, facets wrap across 3 columns.
         let cols = if n_l1 == 1 { super::style::wrap_cols(facets) } else { n_l1 };
@@ -51,9 +51,15 @@ fn layout(r: &Results, facets: usize) -> Layout {
 
 /// One figure per architecture (and facet group).
 pub fn figures(r: &Results) -> Vec<Figure> {
-    let groups = r.facet_groups(r.summary.axes.l1.len() <= 4);
+    let (g, v) = (&r.summary.axes, &r.view);
+    let groups = r.facet_groups(v.z.len(g) <= 4);
+    let panels = match v.z.0 {
+        Some(_) => format!(", one panel per {} value", v.z.short(g)),
+        None => String::new(),
+    };
     let mut out = Vec::new();
-    for (ai, arch) in r.summary.axes.architecture.iter().enumerate() {
+    for ai in 0..v.arch.len(g) {
+        let arch = v.arch.label(g, ai);
         for (gi, group) in groups.iter().enumerate() {
             let l = layout(r, group.len());
             let w = (12 + l.cols as u32 * l.panel.0 + BAR).max(1000);
@@ -66,11 +72,15 @@ pub fn figures(r: &Results) -> Vec<Figure> {
             };
             let rows = if group.len() > 1 { ", one row of panels per setting of the other varying axes" } else { "" };
             out.push(Figure {
-                stem: format!("rate_heatmap_{}{}", super::load::slug(arch), r.group_slug(group, gi, groups.len())),
+                stem: format!("rate_heatmap_{}{}", super::load::slug(&arch), r.group_slug(group, gi, groups.len())),
                 heading: format!("Convergence rate of {arch}{label}"),
                 caption: format!(
-                    "Fraction of the {} seeds per grid point that reached {} within {} epochs, by learning rate (columns) and L2 (rows), one panel per L1 value{rows}. Brighter is better: read along a row for the effect of the learning rate, up a column for L2.",
-                    r.summary.seeds, r.criterion(), r.summary.epochs
+                    "Fraction of the {} seeds per grid point that reached {} within {} epochs, by {x} (columns) and {y} (rows){panels}{rows}. Brighter is better: read along a row for the effect of the {x}, up a column for the {y}.",
+                    r.summary.seeds,
+                    r.criterion(),
+                    r.summary.epochs,
+                    x = v.x.title(g),
+                    y = v.y.title(g),
                 ),
                 size: (w, h),
                 kind: Kind::Heatmap(Heatmap { arch: ai, facets: group.clone(), layout: l }),
@@ -83,33 +93,26 @@ pub fn figures(r: &Results) -> Vec<Figure> {
 impl Heatmap {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
-        let a = &r.summary.axes;
-        let arch = &a.architecture[self.arch];
+        let (g, v) = (&r.summary.axes, &r.view);
+        let arch = v.arch.label(g, self.arch);
         let subtitle = r.rate_subtitle(&self.facets);
         let body = style::header(root, &format!("Convergence rate — {arch}"), &subtitle, &[])?;
         let l = self.layout;
         let (panels, bar) = style::grid(&body, l.rows, l.cols, l.panel);
         let mut plot_px = None;
-        let x = Axis::at(
-            0.0..a.lr.len() as f64,
-            a.lr.iter().enumerate().map(|(i, v)| (i as f64 + 0.5, num(*v))).collect(),
-            "learning rate",
-        );
-        let y = Axis::at(
-            0.0..a.l2.len() as f64,
-            a.l2.iter().enumerate().map(|(i, v)| (i as f64 + 0.5, num(*v))).collect(),
-            "L2 strength",
-        );
+        let (n_x, n_y, n_z) = (v.x.len(g), v.y.len(g), v.z.len(g));
+        let x = Axis::at(0.0..n_x as f64, (0..n_x).map(|i| (i as f64 + 0.5, v.x.tick(g, i))).collect(), v.x.title(g));
+        let y = Axis::at(0.0..n_y as f64, (0..n_y).map(|i| (i as f64 + 0.5, v.y.tick(g, i))).collect(), v.y.title(g));
         let cell_font = ((l.cell.0 as f64 / 3.6).min(l.cell.1 as f64 / 2.0).min(16.0) as u32) & !1;
         let many = self.facets.len() > 1;
-        let n = if many { self.facets.len() * a.l1.len() } else { a.l1.len() };
+        let n = if many { self.facets.len() * n_z } else { n_z };
         for (k, area) in panels.iter().enumerate().take(n) {
-            let (facet, l1) = if many { (self.facets[k / a.l1.len()], k % a.l1.len()) } else { (self.facets[0], k) };
+            let (facet, z) = if many { (self.facets[k / n_z], k % n_z) } else { (self.facets[0], k) };
             let mut captions = Vec::new();
             if many {
                 captions.push((r.facet_label(facet), INK));
             }
-            captions.push((format!("L1 = {}", num(a.l1[l1])), INK));
+            captions.push((v.z.caption(g, z), INK));
             let spec = PanelSpec {
                 captions: &captions,
                 x: &x,
@@ -121,10 +124,10 @@ impl Heatmap {
             let mut chart = style::panel(area, &spec)?;
             plot_px.get_or_insert(chart.plotting_area().get_pixel_range().1);
             let base = area.get_base_pixel();
-            for i in 0..a.lr.len() {
-                for j in 0..a.l2.len() {
+            for i in 0..n_x {
+                for j in 0..n_y {
                     let (x0, y0) = (i as f64, j as f64);
-                    let p = r.at(Coord { arch: self.arch, facet, lr: i, l2: j, l1 });
+                    let p = r.at(Coord { arch: self.arch, facet, x: i, y: j, z });
                     let fill = p.map_or(RGBColor(235, 235, 235), |p| viridis(p.convergence_rate));
                     let mut rect = Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], fill.filled());
                     rect.set_margin(1, 1, 1, 1);

@@ -1,8 +1,9 @@
 //! Reading a results folder for plotting: `summary.json` (required),
 //! `manifest.json` (optional, for decision boundaries) and the few lines of
-//! `runs.jsonl` that hold final weights, plus an index from grid
-//! coordinates to points.
+//! `runs.jsonl` that hold final weights, plus an index from grid points to
+//! their statistics and the facets of the figures (see [`super::view`]).
 
+pub use super::view::{Choice, Coord, Facet, Role, View};
 use crate::sweep::aggregate::{PointSummary, Summary};
 use crate::sweep::output::{Manifest, MANIFEST, RUNS, SUMMARY};
 use crate::sweep::record::RunRecord;
@@ -10,35 +11,6 @@ use crate::sweep::SweepError;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-
-/// The values of the axes a figure does not show as x, y or panels
-/// (parity bits, optimizer, batch size, activation), as indices into the axes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Facet {
-    /// Parity bits index.
-    pub bits: usize,
-    /// Optimizer index.
-    pub optimizer: usize,
-    /// Batch size index.
-    pub batch: usize,
-    /// Activation index.
-    pub activation: usize,
-}
-
-/// A grid coordinate: one index per axis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Coord {
-    /// Architecture index.
-    pub arch: usize,
-    /// Optimizer, batch size and activation.
-    pub facet: Facet,
-    /// Learning-rate index.
-    pub lr: usize,
-    /// L2 index.
-    pub l2: usize,
-    /// L1 index.
-    pub l1: usize,
-}
 
 /// A loaded results folder.
 pub struct Results {
@@ -48,7 +20,9 @@ pub struct Results {
     pub summary: Summary,
     /// manifest.json, when present.
     pub manifest: Option<Manifest>,
-    /// Position in `summary.points` of each grid coordinate (flattened).
+    /// Which axis each figure role shows.
+    pub view: View,
+    /// Position in `summary.points` of each grid point.
     index: Vec<Option<usize>>,
 }
 
@@ -72,8 +46,9 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
 }
 
 impl Results {
-    /// Reads `dir`'s summary.json and manifest.json.
-    pub fn load(dir: &Path) -> Result<Results, SweepError> {
+    /// Reads `dir`'s summary.json and manifest.json; `choice` picks the
+    /// axes of the figures (defaults where `None`).
+    pub fn load(dir: &Path, choice: &Choice) -> Result<Results, SweepError> {
         if !dir.exists() {
             return Err(results_err(dir, "no such folder"));
         }
@@ -87,115 +62,72 @@ impl Results {
         let summary: Summary = read_json(&path, "netsweep summary")?;
         let mpath = dir.join(MANIFEST);
         let manifest = if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
-        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, index: Vec::new() };
+        let view = View::new(&summary.axes, choice).map_err(|msg| results_err(dir, msg))?;
+        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, index: Vec::new() };
         r.build_index().map_err(|msg| results_err(&path, msg))?;
         Ok(r)
     }
 
-    fn dims(&self) -> [usize; 8] {
-        self.summary.axes.radices()
-    }
-
-    fn flat(&self, c: Coord) -> usize {
-        let d = self.dims();
-        let f = c.facet;
-        let idx = [f.bits, c.arch, f.optimizer, f.batch, f.activation, c.lr, c.l2, c.l1];
-        idx.iter().zip(d).fold(0, |acc, (i, n)| acc * n + i)
-    }
-
     fn build_index(&mut self) -> Result<(), String> {
-        let dims = self.dims();
-        if dims.contains(&0) {
+        let n = self.summary.axes.points();
+        if n == 0 {
             return Err("an axis of the grid has no values".into());
         }
         if self.summary.points.is_empty() {
             return Err("holds no grid points".into());
         }
-        self.index = vec![None; dims.iter().product()];
+        self.index = vec![None; n];
         for (pos, p) in self.summary.points.iter().enumerate() {
-            let c = self
-                .coord_of(p)
-                .ok_or_else(|| format!("grid point {} has parameters that are not among the grid's axes", p.point))?;
-            let f = self.flat(c);
-            self.index[f] = Some(pos);
+            let slot = self
+                .index
+                .get_mut(p.point)
+                .ok_or_else(|| format!("grid point {} is outside the grid's {n} points (field `point`)", p.point))?;
+            *slot = Some(pos);
         }
         Ok(())
     }
 
-    /// The coordinate of a point (None when its values are not on the axes).
-    pub fn coord_of(&self, p: &PointSummary) -> Option<Coord> {
-        let a = &self.summary.axes;
-        let q = &p.params;
-        Some(Coord {
-            arch: a.architecture.iter().position(|v| *v == q.architecture)?,
-            facet: Facet {
-                bits: a.bits.iter().position(|v| *v == q.bits)?,
-                optimizer: a.optimizer.iter().position(|v| *v == q.optimizer)?,
-                batch: a.batch_size.iter().position(|v| *v == q.batch_size)?,
-                activation: a.activation.iter().position(|v| *v == q.activation)?,
-            },
-            lr: a.lr.iter().position(|v| *v == q.lr)?,
-            l2: a.l2.iter().position(|v| *v == q.l2)?,
-            l1: a.l1.iter().position(|v| *v == q.l1)?,
-        })
+    /// The coordinate of a point.
+    pub fn coord_of(&self, p: &PointSummary) -> Coord {
+        self.view.coord(&self.summary.axes, p.point)
     }
 
-    /// The point at a coordinate, if the grid has it.
+    /// The point at a coordinate, if the results hold it.
     pub fn at(&self, c: Coord) -> Option<&PointSummary> {
-        self.index.get(self.flat(c)).copied().flatten().map(|i| &self.summary.points[i])
+        let p = self.view.point(&self.summary.axes, c);
+        self.index.get(p).copied().flatten().map(|i| &self.summary.points[i])
     }
 
-    /// Every combination of bits, optimizer, batch size and activation, in grid order.
+    /// Every facet, in grid order.
     pub fn facets(&self) -> Vec<Facet> {
-        let d = self.dims();
-        let mut out = Vec::new();
-        for bits in 0..d[0] {
-            for optimizer in 0..d[2] {
-                for batch in 0..d[3] {
-                    for activation in 0..d[4] {
-                        out.push(Facet { bits, optimizer, batch, activation });
-                    }
-                }
-            }
-        }
-        out
+        (0..self.view.facets(&self.summary.axes)).collect()
     }
 
-    /// The facet axes that vary, as (name, value) for `f`.
-    fn facet_parts(&self, f: Facet, all: bool) -> Vec<(&'static str, String)> {
-        let a = &self.summary.axes;
-        let mut v = Vec::new();
-        if a.bits.len() > 1 || (all && a.bits[f.bits].is_some()) {
-            v.push(("bits", a.bits[f.bits].map_or("-".to_string(), |b| b.to_string())));
-        }
-        if all || a.optimizer.len() > 1 {
-            v.push(("optimizer", a.optimizer[f.optimizer].as_str().to_string()));
-        }
-        if all || a.batch_size.len() > 1 {
-            v.push(("batch", a.batch_size[f.batch].to_string()));
-        }
-        if all || a.activation.len() > 1 {
-            let name = a.activation[f.activation].map_or("per layer".to_string(), |x| x.name());
-            v.push(("activation", name));
-        }
-        v
+    /// The facet axes as (name, value) for `f`: those that vary, or all
+    /// (when `all`; axes of one value included).
+    fn facet_parts(&self, f: Facet, all: bool) -> Vec<(String, String)> {
+        self.view
+            .facet_values(&self.summary.axes, f)
+            .into_iter()
+            .filter(|(a, _)| all || a.values.len() > 1)
+            .map(|(a, i)| (a.name.clone(), a.values.label(i)))
+            .collect()
     }
 
-    /// "optimizer adam · batch 4" for the varying facet axes ("" when none varies).
+    /// "optimizer adam · batch_size 4" for the varying facet axes ("" when none varies).
     pub fn facet_label(&self, f: Facet) -> String {
         self.facet_parts(f, false).iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
     }
 
-    /// Every facet value, varying or not: "optimizer sgd · batch full · activation tanh".
+    /// Every facet value, varying or not: "optimizer sgd · batch_size full · activation tanh".
     pub fn facet_full(&self, f: Facet) -> String {
         self.facet_parts(f, true).iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
     }
 
-    /// The facet values that never vary in this grid: "batch 32 · activation tanh".
+    /// The facet values that never vary in this grid: "batch_size 32 · activation tanh".
     pub fn facet_common(&self) -> String {
-        let f = self.facets()[0];
-        let varying: Vec<&str> = self.facet_parts(f, false).iter().map(|(k, _)| *k).collect();
-        let parts = self.facet_parts(f, true);
+        let parts = self.facet_parts(0, true);
+        let varying: Vec<String> = self.facet_parts(0, false).into_iter().map(|(k, _)| k).collect();
         parts
             .iter()
             .filter(|(k, _)| !varying.contains(k))
@@ -259,11 +191,11 @@ impl Results {
         format!("{} {op} {} on {on}", c.metric.name(), super::style::num(c.threshold))
     }
 
-    /// The index of the regulariser setting shown when one is picked:
-    /// l2 = 0 and l1 = 0 when the grid has them, else the first values.
-    pub fn base_reg(&self) -> (usize, usize) {
-        let a = &self.summary.axes;
-        (a.l2.iter().position(|v| *v == 0.0).unwrap_or(0), a.l1.iter().position(|v| *v == 0.0).unwrap_or(0))
+    /// The (y, z) value indices shown when one setting is picked: the value 0
+    /// of each when it has one (no regularisation), else the first.
+    pub fn base_yz(&self) -> (usize, usize) {
+        let zero = |r: Role| r.position_of_zero(&self.summary.axes).unwrap_or(0);
+        (zero(self.view.y), zero(self.view.z))
     }
 
     /// Final weights of the first seeds of `points` (by point index), read from

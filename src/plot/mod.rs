@@ -18,6 +18,7 @@ mod load;
 mod rate;
 mod style;
 mod text;
+mod view;
 
 use crate::sweep::output::write_atomic;
 use crate::sweep::SweepError;
@@ -28,9 +29,10 @@ use std::path::{Path, PathBuf};
 use style::{Area, PResult};
 
 /// Image format of the plots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// PNG (bitmap).
+    #[default]
     Png,
     /// SVG (vector).
     Svg,
@@ -50,8 +52,18 @@ impl Format {
 pub const PLOTS: &str = "plots";
 
 /// File-name prefixes of the figures (stale files with these names are removed on replotting).
-const PREFIXES: [&str; 5] =
-    ["rate_heatmap", "rate_vs_lr", "learning_curves", "time_to_converge", "decision_boundaries"];
+const PREFIXES: [&str; 5] = ["rate_heatmap", "rate_vs_", "learning_curves", "time_to_converge", "decision_boundaries"];
+
+/// How to plot: the image format and the axes of the figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlotOptions {
+    /// Image format.
+    pub format: Format,
+    /// Heatmap columns and the x axis of rate plots (default: lr).
+    pub x: Option<String>,
+    /// Heatmap rows (default: the next varying numeric axis, l2 first).
+    pub y: Option<String>,
+}
 
 /// One picture: its file stem, size, what the index page says about it, and what to draw.
 pub(crate) struct Figure {
@@ -149,8 +161,10 @@ fn remove_stale(plots: &Path, written: &[PathBuf], format: Format) -> Result<(),
 }
 
 /// Draws the plots of one results folder; returns how many files were written.
-pub fn plot_dir(dir: &Path, format: Format) -> Result<usize, SweepError> {
-    let results = Results::load(dir)?;
+pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
+    let format = opts.format;
+    let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone() };
+    let results = Results::load(dir, &choice)?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;
     let plots = dir.join(PLOTS);
@@ -162,7 +176,7 @@ pub fn plot_dir(dir: &Path, format: Format) -> Result<usize, SweepError> {
 }
 
 /// Plots one results folder or every results folder inside `path`.
-pub fn plot_path(path: &Path, format: Format) -> Result<Vec<(PathBuf, usize)>, SweepError> {
+pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Vec<(PathBuf, usize)>, SweepError> {
     let err = |msg: &str| SweepError::Results { path: path.to_path_buf(), msg: msg.into() };
     if !path.exists() {
         return Err(err("no such folder"));
@@ -171,7 +185,7 @@ pub fn plot_path(path: &Path, format: Format) -> Result<Vec<(PathBuf, usize)>, S
         return Err(err("is not a folder (give a results folder, or a folder of them)"));
     }
     if path.join(crate::sweep::output::SUMMARY).exists() {
-        return Ok(vec![(path.to_path_buf(), plot_dir(path, format)?)]);
+        return Ok(vec![(path.to_path_buf(), plot_dir(path, opts)?)]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| SweepError::io(path, e))?
@@ -184,5 +198,5 @@ pub fn plot_path(path: &Path, format: Format) -> Result<Vec<(PathBuf, usize)>, S
         ));
     }
     dirs.sort();
-    dirs.into_iter().map(|d| plot_dir(&d, format).map(|n| (d, n))).collect()
+    dirs.into_iter().map(|d| plot_dir(&d, opts).map(|n| (d, n))).collect()
 }

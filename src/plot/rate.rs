@@ -1,10 +1,10 @@
-//! Picture 2: convergence rate against learning rate, one line per
-//! architecture with its 95% Wilson interval, one panel per (L2, L1)
-//! setting. Other varying axes (bits, optimizer, batch size, activation)
-//! add panel rows when there are few regulariser settings, files otherwise.
+//! Picture 2: convergence rate against the view's x axis (learning rate by
+//! default), one line per architecture with its 95% Wilson interval, one
+//! panel per (y, z) setting (L2 × L1 by default). The other varying axes
+//! (facets) add panel rows when there are few settings, files otherwise.
 
 use super::load::{Coord, Facet, Results};
-use super::style::{self, arch_color, num, Area, Axis, Mark, PResult, PanelSpec, INK};
+use super::style::{self, arch_color, Area, Axis, Mark, PResult, PanelSpec, INK};
 use super::{Figure, Kind};
 use plotters::prelude::*;
 
@@ -15,24 +15,27 @@ pub struct RateVsLr {
 
 const PANEL: (u32, u32) = (400, 300);
 
-/// Panels of a figure: (facet, l2 index, l1 index), row-major, with rows and columns.
+/// Panels of a figure: (facet, y index, z index), row-major, with rows and columns.
 fn panels(r: &Results, facets: &[Facet]) -> (Vec<(Facet, usize, usize)>, usize, usize) {
-    let a = &r.summary.axes;
-    let regs: Vec<(usize, usize)> = (0..a.l2.len()).flat_map(|j| (0..a.l1.len()).map(move |l| (j, l))).collect();
+    let (g, v) = (&r.summary.axes, &r.view);
+    let (n_y, n_z) = (v.y.len(g), v.z.len(g));
+    let regs: Vec<(usize, usize)> = (0..n_y).flat_map(|j| (0..n_z).map(move |l| (j, l))).collect();
     let list = facets.iter().flat_map(|f| regs.iter().map(move |&(j, l)| (*f, j, l))).collect();
     if facets.len() > 1 {
         // Facets as rows of regulariser panels; with a single setting, facets wrap across 3 columns.
         let cols = if regs.len() == 1 { style::wrap_cols(facets.len()) } else { regs.len() };
         (list, (facets.len() * regs.len()).div_ceil(cols), cols)
     } else {
-        (list, a.l2.len(), a.l1.len())
+        (list, n_y, n_z)
     }
 }
 
 /// One figure per facet group.
 pub fn figures(r: &Results) -> Vec<Figure> {
-    let a = &r.summary.axes;
-    let groups = r.facet_groups(a.l2.len() * a.l1.len() <= 4);
+    let (g, v) = (&r.summary.axes, &r.view);
+    let groups = r.facet_groups(v.y.len(g) * v.z.len(g) <= 4);
+    let settings = [v.y, v.z].iter().filter(|r| r.0.is_some()).map(|r| r.short(g)).collect::<Vec<_>>().join(" × ");
+    let panels_text = if settings.is_empty() { String::new() } else { format!(", one panel per {settings} setting") };
     groups
         .iter()
         .enumerate()
@@ -48,9 +51,9 @@ pub fn figures(r: &Results) -> Vec<Figure> {
                 _ => String::new(),
             };
             Figure {
-                stem: format!("rate_vs_lr{}", r.group_slug(group, gi, groups.len())),
-                heading: format!("Convergence rate vs learning rate{label}"),
-                caption: "One line per architecture with its 95% Wilson interval (shaded), one panel per L2 × L1 setting. A higher line converges more often; where bands overlap the data cannot tell the settings apart.".into(),
+                stem: format!("rate_vs_{}{}", super::load::slug(v.x.name(g)), r.group_slug(group, gi, groups.len())),
+                heading: format!("Convergence rate vs {}{label}", v.x.title(g)),
+                caption: format!("One line per architecture with its 95% Wilson interval (shaded){panels_text}. A higher line converges more often; where bands overlap the data cannot tell the settings apart."),
                 size: (w, h),
                 kind: Kind::Rate(RateVsLr { facets: group.clone() }),
             }
@@ -61,36 +64,36 @@ pub fn figures(r: &Results) -> Vec<Figure> {
 impl RateVsLr {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
-        let a = &r.summary.axes;
-        let legend: Vec<(Mark, String)> = a
-            .architecture
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (Mark::LineDotBand(arch_color(i)), n.clone()))
+        let (g, v) = (&r.summary.axes, &r.view);
+        let legend: Vec<(Mark, String)> = (0..v.arch.len(g))
+            .map(|i| (Mark::LineDotBand(arch_color(i)), v.arch.label(g, i)))
             .chain(std::iter::once((Mark::Band(INK), "95% Wilson interval".to_string())))
             .collect();
         let subtitle = r.rate_subtitle(&self.facets);
-        let body = style::header(root, "Convergence rate vs learning rate", &subtitle, &legend)?;
+        let body = style::header(root, &format!("Convergence rate vs {}", v.x.title(g)), &subtitle, &legend)?;
         let many = self.facets.len() > 1;
         let panel = (PANEL.0, PANEL.1 + if many { 22 } else { 0 });
         let (list, rows, cols) = panels(r, &self.facets);
         let (areas, _) = style::grid(&body, rows, cols, panel);
-        let logs: Vec<f64> = a.lr.iter().map(|v| v.log10()).collect();
+        let n_x = v.x.len(g);
+        let logs: Vec<f64> = (0..n_x).map(|i| v.x.position(g, i)).collect();
         let (lo, hi) = logs.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
         let (lo, hi) = if hi - lo < 1e-9 { (lo - 0.5, hi + 0.5) } else { style::pad(lo, hi, 0.07) };
-        let ticks = logs.iter().zip(&a.lr).map(|(l, v)| (*l, num(*v))).collect();
-        let x = Axis::at(lo..hi, ticks, "learning rate (log scale)");
+        let ticks = (0..n_x).map(|i| (logs[i], v.x.tick(g, i))).collect();
+        let scale = if v.x.scale(g) == super::view::Scale::Log { " (log scale)" } else { "" };
+        let x = Axis::at(lo..hi, ticks, format!("{}{scale}", v.x.title(g)));
         let mut y = Axis::linear(0.0, 1.0, 5, "convergence rate");
         y.range = -0.03..1.03;
         // Architectures are nudged apart along x so equal rates do not hide each other.
-        let n_arch = a.architecture.len();
+        let n_arch = v.arch.len(g);
         let nudge = |ai: usize| (ai as f64 - (n_arch as f64 - 1.0) / 2.0) * 0.012 * (hi - lo);
         for (k, (area, &(facet, j, l))) in areas.iter().zip(&list).enumerate() {
             let mut captions = Vec::new();
             if many {
                 captions.push((r.facet_label(facet), INK));
             }
-            captions.push((format!("L2 = {} · L1 = {}", num(a.l2[j]), num(a.l1[l])), INK));
+            let setting = [v.y.caption(g, j), v.z.caption(g, l)].into_iter().filter(|c| !c.is_empty());
+            captions.push((setting.collect::<Vec<_>>().join(" · "), INK));
             let spec = PanelSpec {
                 captions: &captions,
                 x: &x,
@@ -102,9 +105,9 @@ impl RateVsLr {
             let mut chart = style::panel(area, &spec)?;
             for ai in 0..n_arch {
                 let c = arch_color(ai);
-                let pts: Vec<(f64, f64, f64, f64)> = (0..a.lr.len())
+                let pts: Vec<(f64, f64, f64, f64)> = (0..n_x)
                     .filter_map(|i| {
-                        let p = r.at(Coord { arch: ai, facet, lr: i, l2: j, l1: l })?;
+                        let p = r.at(Coord { arch: ai, facet, x: i, y: j, z: l })?;
                         Some((logs[i] + nudge(ai), p.convergence_rate, p.rate_ci_low, p.rate_ci_high))
                     })
                     .collect();

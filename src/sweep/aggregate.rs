@@ -4,7 +4,8 @@
 //! own runs only, sorted by seed index, so the result never depends on the
 //! order in which runs finished.
 
-use super::plan::{Criterion, Plan, PointParams};
+use super::grid::{Grid, Params};
+use super::plan::{Criterion, Plan};
 use super::record::RunRecord;
 use super::stats::{quantile, wilson, MeanStd, Quantiles, Z95};
 use serde::{Deserialize, Serialize};
@@ -47,8 +48,8 @@ pub struct PointCurves {
 pub struct PointSummary {
     /// Grid point index.
     pub point: usize,
-    /// Its parameters.
-    pub params: PointParams,
+    /// Its parameters, by axis name in grid order.
+    pub params: Params,
     /// Runs (seeds).
     pub runs: usize,
     /// Runs that met the criterion at some epoch.
@@ -101,8 +102,8 @@ pub struct Summary {
     pub criterion: Criterion,
     /// Names of the axes with more than one value.
     pub varying_axes: Vec<String>,
-    /// The grid's axes.
-    pub axes: super::plan::Axes,
+    /// The grid's axes, outermost first.
+    pub axes: Grid,
     /// One entry per grid point, in point order. Must stay the last field:
     /// `output::write_summary` writes the points after the rest.
     pub points: Vec<PointSummary>,
@@ -172,7 +173,7 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
     let etc: Vec<f64> = runs.iter().filter_map(|r| r.epochs_to_converge.map(|e| e as f64)).collect();
     let vals = |f: fn(&RunRecord) -> Option<f32>| -> Vec<f64> { runs.iter().filter_map(f).map(f64::from).collect() };
     let len = plan.record_epochs.len();
-    let has_test = plan.data().test.is_some();
+    let has_test = plan.datasets[0].test.is_some();
     let curves = PointCurves {
         train_loss: series(runs.iter().map(|r| &r.curves.train_loss[..]), len),
         train_metric: series(runs.iter().map(|r| &r.curves.train_metric[..]), len),
@@ -189,7 +190,7 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
         .collect();
     PointSummary {
         point,
-        params: plan.point(point),
+        params: plan.grid.params(point),
         runs: n,
         converged,
         converged_at_end: runs.iter().filter(|r| r.converged_at_end).count(),
@@ -219,7 +220,7 @@ pub struct Aggregator<'p> {
 impl<'p> Aggregator<'p> {
     /// An aggregator for a plan.
     pub fn new(plan: &'p Plan) -> Self {
-        Aggregator { plan, pending: Default::default(), done: vec![None; plan.axes.points()] }
+        Aggregator { plan, pending: Default::default(), done: vec![None; plan.grid.points()] }
     }
 
     /// Adds one run; returns its point's statistics if this run completed it.
@@ -227,7 +228,7 @@ impl<'p> Aggregator<'p> {
         let point = r.point;
         let list = self.pending.entry(point).or_default();
         list.push(r);
-        if list.len() < self.plan.seeds() {
+        if list.len() < self.plan.seeds {
             return None;
         }
         let runs = self.pending.remove(&point).expect("the point's runs were just added");
@@ -245,12 +246,12 @@ impl<'p> Aggregator<'p> {
         Ok(Summary {
             name: plan.name.clone(),
             experiment_hash: plan.hash.clone(),
-            epochs: plan.epochs(),
-            seeds: plan.seeds(),
+            epochs: plan.epochs,
+            seeds: plan.seeds,
             record_epochs: plan.record_epochs.clone(),
             criterion: plan.criterion.clone(),
-            varying_axes: plan.axes.varying().iter().map(|s| s.to_string()).collect(),
-            axes: plan.axes.clone(),
+            varying_axes: plan.grid.varying().iter().map(|s| s.to_string()).collect(),
+            axes: plan.grid.clone(),
             points,
         })
     }

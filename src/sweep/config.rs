@@ -130,9 +130,10 @@ pub struct ArchitectureConfig {
 pub enum LayerConfig {
     /// A Dense layer.
     Dense {
-        /// Units.
+        /// Units: a number, or the name of a grid axis of widths
+        /// (`units = "hidden"` with `grid.hidden = [2, 4, 8]`).
         #[serde(default)]
-        units: Option<usize>,
+        units: Option<Units>,
         /// Units as a multiple of the network's input size (e.g. 2 for 2N
         /// hidden units on N-bit parity); instead of `units`.
         #[serde(default)]
@@ -146,6 +147,16 @@ pub enum LayerConfig {
     },
     /// The network input next to the previous layer's output.
     ConcatInput,
+}
+
+/// A layer's size: a number of units, or a grid axis that holds them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Units {
+    /// This many units.
+    Count(usize),
+    /// The value of the grid axis of this name at each point.
+    Axis(String),
 }
 
 /// A batch size: a number, or "full" (the whole training set).
@@ -214,81 +225,68 @@ impl OptimizerName {
     }
 }
 
-/// The training setup shared by every run; the grid overrides some fields.
+/// The training setup shared by every run. Every field but epochs, loss and
+/// metric may instead be an axis of `[grid]` under its own name (giving it in
+/// both places is an error); an absent field takes the default shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingConfig {
     /// Epochs per run.
     pub epochs: usize,
-    /// Mini-batch size or "full".
-    #[serde(default = "default_batch")]
-    pub batch_size: BatchSize,
+    /// Mini-batch size or "full" (default "full").
+    #[serde(default)]
+    pub batch_size: Option<BatchSize>,
     /// Loss.
     pub loss: Loss,
     /// Metric recorded each epoch.
     pub metric: Metric,
-    /// Optimizer family (when the grid has no `optimizer` axis).
-    #[serde(default = "default_optimizer")]
-    pub optimizer: OptimizerName,
-    /// Learning rate (when the grid has no `lr` axis).
+    /// Optimizer family (default "sgd").
+    #[serde(default)]
+    pub optimizer: Option<OptimizerName>,
+    /// Learning rate (no default: here or in the grid).
     #[serde(default)]
     pub lr: Option<f64>,
-    /// L1 strength on every Dense layer's weights (when the grid has no `l1` axis).
+    /// L1 strength on every Dense layer's weights (default 0).
     #[serde(default)]
-    pub l1: f64,
-    /// L2 strength (when the grid has no `l2` axis).
+    pub l1: Option<f64>,
+    /// L2 strength (default 0).
     #[serde(default)]
-    pub l2: f64,
-    /// Activation of layers that do not name one (when the grid has no `activation` axis).
+    pub l2: Option<f64>,
+    /// Activation of layers that do not name one.
     #[serde(default)]
     pub activation: Option<Activation>,
-    /// Weight initialisation of layers that do not name one.
+    /// Weight initialisation of layers that do not name one (default "glorot_uniform").
     #[serde(default)]
-    pub init: Init,
-    /// SGD momentum.
+    pub init: Option<Init>,
+    /// SGD momentum (default 0).
     #[serde(default)]
-    pub momentum: f64,
-    /// SGD Nesterov momentum.
+    pub momentum: Option<f64>,
+    /// SGD Nesterov momentum (default false).
     #[serde(default)]
-    pub nesterov: bool,
+    pub nesterov: Option<bool>,
+    /// Adam's first-moment decay (Keras' default 0.9).
+    #[serde(default)]
+    pub beta1: Option<f64>,
+    /// Adam's second-moment decay (Keras' default 0.999).
+    #[serde(default)]
+    pub beta2: Option<f64>,
+    /// RMSProp's and Adadelta's decay (Keras' defaults 0.9 and 0.95).
+    #[serde(default)]
+    pub rho: Option<f64>,
+    /// ε of Adam, RMSProp, Adagrad and Adadelta (Keras' default 1e-7).
+    #[serde(default)]
+    pub epsilon: Option<f64>,
+    /// Adagrad's starting accumulator (Keras' default 0.1).
+    #[serde(default)]
+    pub initial_accumulator: Option<f64>,
 }
 
-fn default_batch() -> BatchSize {
-    BatchSize::Full(FullBatch::Full)
-}
-fn default_optimizer() -> OptimizerName {
-    OptimizerName::Sgd
-}
-
-/// Lists of values to cross. An absent axis takes its value from `[training]`.
+/// The `[grid]` table: axis name → values, read by [`crate::sweep::grid`].
+/// A value is a list (`lr = [0.1, 0.3]`), a single value (a one-value axis)
+/// or a range (`{ log = [0.01, 1.0], points = 5 }`, `{ linear = [a, b], points = n }`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GridConfig {
-    /// Parity problems only: input sizes N to cross (overrides problem.bits).
-    #[serde(default)]
-    pub bits: Option<Vec<usize>>,
-    /// Architecture names (default: every defined architecture).
-    #[serde(default)]
-    pub architecture: Option<Vec<String>>,
-    /// Optimizer families.
-    #[serde(default)]
-    pub optimizer: Option<Vec<OptimizerName>>,
-    /// Batch sizes.
-    #[serde(default)]
-    pub batch_size: Option<Vec<BatchSize>>,
-    /// Activations of layers that do not name one.
-    #[serde(default)]
-    pub activation: Option<Vec<Activation>>,
-    /// Learning rates.
-    #[serde(default)]
-    pub lr: Option<Vec<f64>>,
-    /// L2 strengths.
-    #[serde(default)]
-    pub l2: Option<Vec<f64>>,
-    /// L1 strengths.
-    #[serde(default)]
-    pub l1: Option<Vec<f64>>,
-}
+#[serde(transparent)]
+pub struct GridConfig(pub std::collections::BTreeMap<String, toml::Value>);
 
 /// Which split a criterion reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -8,6 +8,8 @@
 pub mod aggregate;
 pub mod config;
 pub mod error;
+pub mod family;
+pub mod grid;
 pub mod merge;
 pub mod output;
 pub mod overrides;

@@ -5,8 +5,10 @@
 use super::aggregate::{PointSummary, Summary};
 use super::config::ExperimentFile;
 use super::error::SweepError;
+use super::family::Family;
+use super::grid::Grid;
 use super::merge::MergeInfo;
-use super::plan::{Axes, Plan};
+use super::plan::Plan;
 use super::resume;
 use super::shard::{ShardInfo, SHARDS};
 use serde::{Deserialize, Serialize};
@@ -38,8 +40,15 @@ pub struct Manifest {
     pub overrides: Vec<String>,
     /// The experiment file's path.
     pub experiment_file: String,
-    /// The grid's axes.
-    pub axes: Axes,
+    /// The grid's axes, outermost first.
+    pub axes: Grid,
+    /// The families as resolved (points, architecture, layers, batch size,
+    /// ensemble width): what the plots rebuild networks from.
+    pub families: Vec<Family>,
+    /// Per data set (one per bits value): the training points of a problem
+    /// with 2 inputs, for the decision-boundary figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planes: Vec<Option<Plane>>,
     /// Grid points.
     pub points: usize,
     /// Runs (points × seeds).
@@ -93,25 +102,51 @@ impl Manifest {
             experiment: plan.file.clone(),
             overrides: plan.overrides.clone(),
             experiment_file: experiment_file.into(),
-            axes: plan.axes.clone(),
-            points: plan.axes.points(),
+            axes: plan.grid.clone(),
+            families: plan.families.clone(),
+            planes: plan.datasets.iter().map(|d| Plane::of(d)).collect(),
+            points: plan.grid.points(),
             runs: plan.runs(),
-            seeds: plan.seeds(),
-            epochs: plan.epochs(),
-            base_seed: plan.file.base_seed,
-            seed_derivation: "ChaCha8Rng::seed_from_u64(seed) with seed = mix(mix(mix(base_seed) ^ fnv1a(architecture)) ^ seed_index), mix = SplitMix64's finalizer; stream 0 draws the weights, stream 1 shuffles mini-batches. The seed depends on (base_seed, architecture, seed index) only: common random numbers across lr, l1, l2, optimizer, batch size and activation.".into(),
+            seeds: plan.seeds,
+            epochs: plan.epochs,
+            base_seed: plan.base_seed,
+            seed_derivation: "ChaCha8Rng::seed_from_u64(seed) with seed = mix(mix(mix(base_seed) ^ fnv1a(architecture)) ^ seed_index), mix = SplitMix64's finalizer; stream 0 draws the weights, stream 1 shuffles mini-batches. The seed depends on (base_seed, architecture, seed index) only: seed index s starts from the same weights at every point with the same network shape and init.".into(),
             netsweep_version: env!("CARGO_PKG_VERSION").into(),
             git_commit: (!commit.is_empty()).then(|| commit.to_string()),
             threads,
             started_at: now(),
             finished_at: None,
             wall_seconds: None,
-            network_epochs: (plan.runs() * plan.epochs()) as u64,
+            network_epochs: (plan.runs() * plan.epochs) as u64,
             network_epochs_per_second: None,
             shard: None,
             resumed_runs: None,
             merged: None,
         }
+    }
+}
+
+/// The training points of a problem with 2 inputs (at most [`Plane::MAX_ROWS`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plane {
+    /// (x1, x2, target or class index) per training sample.
+    pub points: Vec<[f32; 3]>,
+    /// Number of classes (0: a continuous target).
+    pub classes: usize,
+}
+
+impl Plane {
+    /// Most rows kept.
+    pub const MAX_ROWS: usize = 10_000;
+
+    /// The plane of a data set with 2 inputs and not too many rows.
+    pub fn of(d: &super::problem::ProblemData) -> Option<Plane> {
+        let (x, y) = (&d.train.x, &d.train.y);
+        if x.ncols() != 2 || x.nrows() > Self::MAX_ROWS {
+            return None;
+        }
+        let points = x.rows().into_iter().zip(y.rows()).map(|(x, y)| [x[0], x[1], y[0]]).collect();
+        Some(Plane { points, classes: if d.classification { d.classes() } else { 0 } })
     }
 }
 
@@ -308,19 +343,12 @@ fn probe_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&p)
 }
 
-/// `summary.csv`: one row per grid point.
+/// `summary.csv`: one row per grid point, one column per axis (in grid
+/// order), then the point's statistics.
 pub fn summary_csv(summary: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let bits = summary.axes.bits.len() > 1;
-    let mut header = vec![
-        "point",
-        "architecture",
-        "optimizer",
-        "batch_size",
-        "activation",
-        "lr",
-        "l2",
-        "l1",
+    let grid = &summary.axes;
+    let stats = [
         "runs",
         "converged",
         "convergence_rate",
@@ -332,22 +360,13 @@ pub fn summary_csv(summary: &Summary) -> Vec<u8> {
         "final_train_metric_mean",
         "final_test_metric_median",
     ];
-    if bits {
-        header.insert(1, "bits");
-    }
+    let header = std::iter::once("point").chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats);
     let _ = w.write_record(header);
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for p in &summary.points {
-        let a = &p.params;
-        let mut row = vec![
-            p.point.to_string(),
-            a.architecture.clone(),
-            a.optimizer.as_str().to_string(),
-            a.batch_size.to_string(),
-            a.activation.map_or(String::new(), |x| x.name()),
-            a.lr.to_string(),
-            a.l2.to_string(),
-            a.l1.to_string(),
+        let coords = grid.coords(p.point);
+        let axes = grid.axes().iter().zip(coords).map(|(a, i)| a.values.label(i));
+        let row = std::iter::once(p.point.to_string()).chain(axes).chain([
             p.runs.to_string(),
             p.converged.to_string(),
             p.convergence_rate.to_string(),
@@ -358,10 +377,7 @@ pub fn summary_csv(summary: &Summary) -> Vec<u8> {
             opt(p.final_train_loss.as_ref().map(|m| m.mean)),
             opt(p.final_train_metric.as_ref().map(|m| m.mean)),
             opt(p.final_test_metric.as_ref().map(|q| q.median)),
-        ];
-        if bits {
-            row.insert(1, a.bits.map_or(String::new(), |b| b.to_string()));
-        }
+        ]);
         let _ = w.write_record(row);
     }
     w.into_inner().unwrap_or_default()

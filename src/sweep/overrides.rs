@@ -5,6 +5,7 @@
 
 use super::config::ExperimentFile;
 use super::error::SweepError;
+use super::grid::Grid;
 use serde::Deserialize;
 use std::path::Path;
 use toml::{Table, Value};
@@ -22,7 +23,11 @@ pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<Experimen
     let file: ExperimentFile = toml::from_str(text)
         .map_err(|e| SweepError::Config(format!("{origin}: {}", with_suggestion(&e.to_string()))))?;
     if overrides.is_empty() {
-        return Ok(file);
+        // The grid's axes are checked here too, where a bad one's line is known.
+        return match Grid::from_file(&file) {
+            Err(SweepError::Config(msg)) => Err(SweepError::Config(with_grid_line(msg, text, origin))),
+            _ => Ok(file),
+        };
     }
     let mut table: Table = toml::from_str(text).map_err(|e| SweepError::Config(format!("{origin}: {e}")))?;
     for o in overrides {
@@ -31,6 +36,22 @@ pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<Experimen
     ExperimentFile::deserialize(Value::Table(table)).map_err(|e| {
         SweepError::Config(format!("after --set {}: {}", overrides.join(" --set "), with_suggestion(&e.to_string())))
     })
+}
+
+/// "grid.lrr is not an axis …" → "file.toml, line 17: grid.lrr is not an axis …"
+/// when the message starts with a `[grid]` key that the file's text holds.
+fn with_grid_line(msg: String, text: &str, origin: &str) -> String {
+    let Some(name) = msg.strip_prefix("grid.").map(|r| r.split([' ', ':']).next().unwrap_or("")) else { return msg };
+    let mut in_grid = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_grid = t == "[grid]";
+        } else if in_grid && t.strip_prefix(name).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            return format!("{origin}, line {}: {msg}", i + 1);
+        }
+    }
+    msg
 }
 
 /// Applies one `key.path=value` override to a TOML table.
@@ -46,7 +67,8 @@ pub fn apply(table: &mut Table, assignment: &str) -> Result<(), SweepError> {
     }
     let value = parse_value(raw.trim());
     let parts: Vec<&str> = key.split('.').collect();
-    let mut node = table;
+    move_between_training_and_grid(table, &parts);
+    let mut node = &mut *table;
     for (depth, part) in parts[..parts.len() - 1].iter().enumerate() {
         let entry = node.entry(part.to_string()).or_insert_with(|| Value::Table(Table::new()));
         node = entry.as_table_mut().ok_or_else(|| {
@@ -55,6 +77,20 @@ pub fn apply(table: &mut Table, assignment: &str) -> Result<(), SweepError> {
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
+}
+
+/// A field is a constant (`[training]`) or an axis (`[grid]`), not both: an
+/// override of one replaces the other (`--set grid.lr=[0.1,0.3]` on a file
+/// with `training.lr = 0.1`). In the file itself, both is an error.
+fn move_between_training_and_grid(table: &mut Table, parts: &[&str]) {
+    let other = match parts {
+        ["grid", name] => ["training", name],
+        ["training", name] => ["grid", name],
+        _ => return,
+    };
+    if let Some(Value::Table(t)) = table.get_mut(other[0]) {
+        t.remove(other[1]);
+    }
 }
 
 /// A TOML value if the text is one (`10`, `[0.1, 0.3]`, `"x"`, `true`), else a string.
@@ -102,6 +138,12 @@ mod tests {
         assert_eq!(t["problem"]["kind"].as_str(), Some("parity"));
         assert!(apply(&mut t, "seeds").is_err());
         assert!(apply(&mut t, "seeds.x=1").is_err());
+        // An override moves a field between [training] and [grid].
+        let mut t: Table = toml::from_str("[training]\nlr = 0.1\n[grid]\nl2 = [0.0]").unwrap();
+        apply(&mut t, "grid.lr=[0.1,0.3]").unwrap();
+        apply(&mut t, "training.l2=0.01").unwrap();
+        assert!(t["training"].get("lr").is_none() && t["grid"].get("lr").is_some());
+        assert!(t["grid"].get("l2").is_none() && t["training"].get("l2").is_some());
     }
 
     #[test]

@@ -1,33 +1,32 @@
 //! From a parsed experiment file to an immutable, validated [`Plan`]: the
-//! loaded data, the grid's axes, and the ordered run specs.
+//! grid ([`super::grid`]), the loaded data, the families with their layers,
+//! and the ordered run specs. Every later stage reads the plan and nothing
+//! else: the worker never reads the experiment file again.
 //!
-//! Order: bits (parity problems with a `grid.bits` list), architecture,
-//! optimizer, batch size, activation, lr, l2, l1 from the outermost axis to
-//! the innermost, then the seed index; a run's index
-//! is its identity (point = run / seeds, seed index = run % seeds). Runs
-//! sharing architecture, optimizer, batch size and activation (a *family*)
-//! are contiguous and train together as lockstep ensembles.
+//! A run's index is its identity: point = run / seeds, seed index = run %
+//! seeds, and the point's coordinates are the grid's (see [`super::grid`]
+//! for the axis order). Runs of one *family* are contiguous and train
+//! together as lockstep ensembles.
 //!
 //! Seeds follow common random numbers: a run's seed depends on (base_seed,
 //! architecture name, seed index) only, so seed index s starts from the same
-//! weights and the same shuffling stream at every grid point of its
-//! architecture.
+//! weights and the same shuffling stream at every grid point whose network
+//! shape and init are the same.
 
 use super::config::*;
 use super::error::SweepError;
+use super::family::{self, Family, Settings};
+use super::grid::{self, Grid};
 use super::problem::{self, ProblemData};
-use crate::ensemble::kernels::GEMM_MIN_WEIGHTS;
-use crate::layers::{ConcatInput, Dense, Input, Layer};
+use crate::layers::Layer;
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optimizers::Optimizer;
-use crate::{Activation, Ensemble};
+use crate::Ensemble;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// Largest ensemble the runner trains in lockstep.
-pub const MAX_ENSEMBLE: usize = 512;
+pub use super::family::MAX_ENSEMBLE;
 /// Most epochs per run accepted.
 pub const MAX_EPOCHS: usize = 100_000_000;
 /// Most runs (grid points × seeds) accepted in one sweep.
@@ -36,81 +35,6 @@ pub const MAX_RUNS: usize = 100_000_000;
 pub const MAX_RECORDED: usize = 100_000;
 /// Most trainable parameters per network.
 pub const MAX_PARAMS: usize = 10_000_000;
-
-/// The values of every axis, in grid order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Axes {
-    /// Parity input sizes (`[null]` for every other problem).
-    #[serde(default = "no_bits")]
-    pub bits: Vec<Option<usize>>,
-    /// Architecture names.
-    pub architecture: Vec<String>,
-    /// Optimizer families.
-    pub optimizer: Vec<OptimizerName>,
-    /// Batch sizes.
-    pub batch_size: Vec<BatchSize>,
-    /// Activations of layers that do not name one (`None`: every layer names its own).
-    pub activation: Vec<Option<Activation>>,
-    /// Learning rates.
-    pub lr: Vec<f64>,
-    /// L2 strengths.
-    pub l2: Vec<f64>,
-    /// L1 strengths.
-    pub l1: Vec<f64>,
-}
-
-impl Axes {
-    /// Number of values of each axis, outermost first (bits … l1).
-    pub fn radices(&self) -> [usize; 8] {
-        [
-            self.bits.len(),
-            self.architecture.len(),
-            self.optimizer.len(),
-            self.batch_size.len(),
-            self.activation.len(),
-            self.lr.len(),
-            self.l2.len(),
-            self.l1.len(),
-        ]
-    }
-
-    /// Number of grid points.
-    pub fn points(&self) -> usize {
-        self.radices().iter().product()
-    }
-
-    /// Names of the axes that have more than one value.
-    pub fn varying(&self) -> Vec<&'static str> {
-        let names = ["bits", "architecture", "optimizer", "batch_size", "activation", "lr", "l2", "l1"];
-        names.iter().zip(self.radices()).filter(|(_, r)| *r > 1).map(|(n, _)| *n).collect()
-    }
-}
-
-fn no_bits() -> Vec<Option<usize>> {
-    vec![None]
-}
-
-/// The parameters of one grid point.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PointParams {
-    /// Parity input size, for a grid over bits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bits: Option<usize>,
-    /// Architecture name.
-    pub architecture: String,
-    /// Optimizer family.
-    pub optimizer: OptimizerName,
-    /// Batch size.
-    pub batch_size: BatchSize,
-    /// Activation of layers that do not name one.
-    pub activation: Option<Activation>,
-    /// Learning rate.
-    pub lr: f64,
-    /// L2 strength.
-    pub l2: f64,
-    /// L1 strength.
-    pub l1: f64,
-}
 
 /// When a run counts as converged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,29 +61,45 @@ impl Criterion {
 /// A contiguous range of runs of one family, trained as one ensemble.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chunk {
+    /// The family.
+    pub family: usize,
     /// First run index.
     pub start: usize,
     /// One past the last run index.
     pub end: usize,
 }
 
-/// Everything a sweep needs, validated.
+/// Everything a sweep needs, validated and resolved.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// Experiment name (results folder).
     pub name: String,
-    /// The experiment after overrides.
+    /// The experiment after overrides (for the manifest and the hash).
     pub file: ExperimentFile,
     /// The overrides applied, as given.
     pub overrides: Vec<String>,
     /// SHA-256 of the resolved experiment (hex).
     pub hash: String,
-    /// Grid axes.
-    pub axes: Axes,
+    /// The grid's axes.
+    pub grid: Grid,
+    /// Seeds per point.
+    pub seeds: usize,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Root of every run's seed.
+    pub base_seed: u64,
+    /// Training loss.
+    pub loss: Loss,
+    /// Metric recorded each epoch.
+    pub metric: Metric,
+    /// Final weights are kept for seed indices below this.
+    pub keep_weights: usize,
     /// Epochs recorded in the curves (1-based, increasing, first and last included).
     pub record_epochs: Vec<usize>,
     /// Convergence criterion.
     pub criterion: Criterion,
+    /// The families, in point order.
+    pub families: Vec<Family>,
     /// The data, shared read-only by every run: one data set per value of
     /// the `bits` axis (one in all for every other problem).
     pub datasets: Vec<Arc<ProblemData>>,
@@ -184,130 +124,45 @@ pub fn derive_seed(base_seed: u64, architecture: &str, seed_index: usize) -> u64
 }
 
 impl Plan {
-    /// Seeds per point.
-    pub fn seeds(&self) -> usize {
-        self.file.seeds
-    }
-
-    /// Epochs per run.
-    pub fn epochs(&self) -> usize {
-        self.file.training.epochs
-    }
-
     /// Total runs.
     pub fn runs(&self) -> usize {
-        self.axes.points() * self.seeds()
+        self.grid.points() * self.seeds
     }
 
-    /// Parameters of grid point `p`.
-    pub fn point(&self, p: usize) -> PointParams {
-        let r = self.axes.radices();
-        let mut idx = [0usize; 8];
-        let mut rest = p;
-        for a in (0..8).rev() {
-            idx[a] = rest % r[a];
-            rest /= r[a];
-        }
-        let ax = &self.axes;
-        PointParams {
-            bits: ax.bits[idx[0]],
-            architecture: ax.architecture[idx[1]].clone(),
-            optimizer: ax.optimizer[idx[2]],
-            batch_size: ax.batch_size[idx[3]],
-            activation: ax.activation[idx[4]],
-            lr: ax.lr[idx[5]],
-            l2: ax.l2[idx[6]],
-            l1: ax.l1[idx[7]],
-        }
+    /// Every training field of grid point `p`.
+    pub fn settings(&self, p: usize) -> Settings {
+        Settings::at(&self.grid, &self.file.training, p)
     }
 
-    /// The data set of the first `bits` value (the only one for most problems).
-    pub fn data(&self) -> &ProblemData {
-        &self.datasets[0]
+    /// The family of grid point `p`.
+    pub fn family_of(&self, p: usize) -> &Family {
+        &self.families[p / self.grid.family_points()]
     }
 
-    /// The data set a grid point trains on.
-    pub fn data_for(&self, p: &PointParams) -> &Arc<ProblemData> {
-        let i = self.axes.bits.iter().position(|b| *b == p.bits).unwrap_or(0);
-        &self.datasets[i]
+    /// The data set a family trains on.
+    pub fn data(&self, f: &Family) -> &Arc<ProblemData> {
+        &self.datasets[f.data]
     }
 
     /// The seed of run `run`.
     pub fn run_seed(&self, run: usize) -> u64 {
-        let p = self.point(run / self.seeds());
-        derive_seed(self.file.base_seed, &p.architecture, run % self.seeds())
+        let f = self.family_of(run / self.seeds);
+        derive_seed(self.base_seed, &f.architecture, run % self.seeds)
     }
 
-    /// The library layers of a grid point's network.
-    pub fn layers(&self, p: &PointParams) -> Vec<Layer> {
-        let input = self.data_for(p).input_dim();
-        let arch = &self.file.architectures[&p.architecture];
-        let activation = p.activation;
-        arch.layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| match l {
-                LayerConfig::Dense { units, units_per_input, activation: a, init } => {
-                    let units = units.unwrap_or(units_per_input.unwrap_or(0) * input);
-                    let mut d = Dense::new(units, a.or(activation).unwrap_or(Activation::Linear))
-                        .init(init.unwrap_or(self.file.training.init));
-                    if i == 0 {
-                        d = d.input_dim(input);
-                    }
-                    Layer::Dense(d)
-                }
-                LayerConfig::ConcatInput => Layer::ConcatInput(ConcatInput::new(Input::new(input))),
-            })
-            .collect()
-    }
-
-    /// The optimizer of a point (its lr is the point's lr).
-    pub fn optimizer(&self, p: &PointParams) -> Optimizer {
-        let t = &self.file.training;
-        match p.optimizer {
-            OptimizerName::Sgd => Optimizer::sgd_momentum(p.lr, t.momentum, t.nesterov),
-            OptimizerName::Adam => Optimizer::adam(p.lr),
-            OptimizerName::Rmsprop => Optimizer::rmsprop(p.lr),
-            OptimizerName::Adagrad => Optimizer::adagrad(p.lr),
-            OptimizerName::Adadelta => Optimizer::adadelta(p.lr),
-        }
-    }
-
-    /// Grid points per family: the lr × l2 × l1 points that share one
-    /// network shape and optimizer, and so can train as one ensemble.
-    pub fn family_points(&self) -> usize {
-        self.axes.lr.len() * self.axes.l2.len() * self.axes.l1.len()
-    }
-
-    /// Ensembles to train: each family cut into pieces of at most
-    /// [`MAX_ENSEMBLE`] runs (1 for architectures with GEMM-sized layers,
-    /// which gain nothing from lockstep). Depends only on the plan.
+    /// Ensembles to train: each family cut into pieces of at most its
+    /// width. Depends only on the plan.
     pub fn chunks(&self) -> Vec<Chunk> {
-        let per_family = self.family_points() * self.seeds();
-        let families = self.runs() / per_family;
         let mut out = Vec::new();
-        for f in 0..families {
-            let p = self.point(f * self.family_points());
-            let width = self.ensemble_width(&p);
-            let (start, end) = (f * per_family, (f + 1) * per_family);
-            out.extend((start..end).step_by(width).map(|s| Chunk { start: s, end: (s + width).min(end) }));
+        for (i, f) in self.families.iter().enumerate() {
+            let (start, end) = (f.points.start * self.seeds, f.points.end * self.seeds);
+            out.extend((start..end).step_by(f.width).map(|s| Chunk {
+                family: i,
+                start: s,
+                end: (s + f.width).min(end),
+            }));
         }
         out
-    }
-
-    fn ensemble_width(&self, p: &PointParams) -> usize {
-        let layers = self.layers(p);
-        let mut e = Ensemble::<f32>::new(&[0]);
-        for l in layers {
-            if e.add(l).is_err() {
-                return 1;
-            }
-        }
-        if e.dense().iter().any(|p| p.fan_in * p.units >= GEMM_MIN_WEIGHTS) {
-            1
-        } else {
-            MAX_ENSEMBLE
-        }
     }
 }
 
@@ -315,18 +170,45 @@ fn err(msg: impl Into<String>) -> SweepError {
     SweepError::Config(msg.into())
 }
 
-fn nonempty<T: Clone>(name: &str, grid: &Option<Vec<T>>, single: Option<T>) -> Result<Vec<T>, SweepError> {
-    match (grid, single) {
-        (Some(v), _) if v.is_empty() => Err(err(format!("grid.{name} is empty: give at least one value"))),
-        (Some(v), _) => Ok(v.clone()),
-        (None, Some(s)) => Ok(vec![s]),
-        (None, None) => Err(err(format!("no {name}: set training.{name} or grid.{name}"))),
-    }
-}
-
 /// Validates an experiment file, loads its data and builds the plan.
 /// `stem` names the experiment when the file has no `name`.
 pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Result<Plan, SweepError> {
+    let name = check_basics(&file, stem)?;
+    let grid = Grid::from_file(&file)?;
+    check_architecture_names(&file, &grid)?;
+    check_size(&grid, file.seeds)?;
+    grid::check_training(&file)?;
+    let t = &file.training;
+    check_losses(t.loss, t.metric)?;
+    let datasets = load_datasets(&file, &grid)?;
+    let criterion = criterion(&file, &datasets[0])?;
+    let record_epochs = record_epochs(t.epochs, &record_config(&file)?)?;
+    let hash = {
+        let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
+        format!("{:x}", Sha256::digest(json.as_bytes()))
+    };
+    let families = families(&file, &grid, &datasets)?;
+    Ok(Plan {
+        name,
+        seeds: file.seeds,
+        epochs: t.epochs,
+        base_seed: file.base_seed,
+        loss: t.loss,
+        metric: t.metric,
+        keep_weights: file.record.weights,
+        overrides,
+        hash,
+        grid,
+        record_epochs,
+        criterion,
+        families,
+        datasets,
+        file,
+    })
+}
+
+/// The experiment's name, and the checks that need nothing resolved.
+fn check_basics(file: &ExperimentFile, stem: &str) -> Result<String, SweepError> {
     let name = file.name.clone().unwrap_or_else(|| stem.to_string());
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
         return Err(err(format!("name `{name}` cannot be a folder name")));
@@ -334,107 +216,115 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     if file.seeds == 0 {
         return Err(err("seeds = 0: each grid point needs at least 1 seed"));
     }
-    let t = &file.training;
-    if t.epochs == 0 {
+    let epochs = file.training.epochs;
+    if epochs == 0 {
         return Err(err("training.epochs = 0: train at least 1 epoch"));
     }
-    if t.epochs > MAX_EPOCHS {
-        return Err(err(format!("training.epochs = {} is more than this tool accepts ({MAX_EPOCHS})", t.epochs)));
+    if epochs > MAX_EPOCHS {
+        return Err(err(format!("training.epochs = {epochs} is more than this tool accepts ({MAX_EPOCHS})")));
     }
     if file.architectures.is_empty() {
         return Err(err("no architectures: define at least one [architectures.<name>] with layers"));
     }
-    let defined: Vec<String> = file.architectures.keys().cloned().collect();
-    let architecture = match &file.grid.architecture {
-        None => defined.clone(),
-        Some(names) if names.is_empty() => {
-            return Err(err("grid.architecture is empty: name at least one architecture"))
-        }
-        Some(names) => names.clone(),
-    };
-    for a in &architecture {
+    Ok(name)
+}
+
+fn check_architecture_names(file: &ExperimentFile, grid: &Grid) -> Result<(), SweepError> {
+    let (_, axis) = grid.axis("architecture").expect("the grid always has an architecture axis");
+    let grid::Values::Name(names) = &axis.values else { unreachable!("architecture values are names") };
+    let defined: Vec<&String> = file.architectures.keys().collect();
+    for a in names {
         if !file.architectures.contains_key(a) {
-            let close = defined.iter().min_by_key(|d| strsim::levenshtein(a, d)).cloned().unwrap_or_default();
+            let close = defined.iter().min_by_key(|d| strsim::levenshtein(a, d)).map_or("", |s| s.as_str());
+            let list = defined.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
             return Err(err(format!(
-                "grid.architecture names `{a}`, which is not defined (defined: {}; did you mean `{close}`?)",
-                defined.join(", ")
+                "grid.architecture names `{a}`, which is not defined (defined: {list}; did you mean `{close}`?)"
             )));
         }
     }
-    let bits: Vec<Option<usize>> = match (&file.problem, &file.grid.bits) {
-        (_, Some(v)) if v.is_empty() => return Err(err("grid.bits is empty: give at least one value")),
-        (ProblemConfig::Parity { .. }, Some(v)) => v.iter().map(|b| Some(*b)).collect(),
-        (_, Some(_)) => return Err(err("grid.bits needs problem.kind = \"parity\"")),
-        (ProblemConfig::Parity { bits }, None) => vec![Some(*bits)],
-        (_, None) => vec![None],
+    Ok(())
+}
+
+fn check_size(grid: &Grid, seeds: usize) -> Result<(), SweepError> {
+    let points = grid.radices().iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    match points.and_then(|p| p.checked_mul(seeds)) {
+        Some(runs) if runs <= MAX_RUNS => Ok(()),
+        _ => Err(err(format!(
+            "{} grid points × {seeds} seeds is more runs than this tool accepts ({MAX_RUNS}); split the grid or use fewer seeds",
+            points.map_or("too many".to_string(), |p| p.to_string()),
+        ))),
+    }
+}
+
+/// One data set per value of the bits axis (one for every other problem).
+fn load_datasets(file: &ExperimentFile, grid: &Grid) -> Result<Vec<Arc<ProblemData>>, SweepError> {
+    let bits = match grid.axis("bits").map(|(_, a)| &a.values) {
+        Some(grid::Values::Count(v)) => v.iter().map(|b| Some(*b)).collect(),
+        _ => vec![None],
     };
-    let axes = Axes {
-        bits,
-        architecture,
-        optimizer: nonempty("optimizer", &file.grid.optimizer, Some(t.optimizer))?,
-        batch_size: nonempty("batch_size", &file.grid.batch_size, Some(t.batch_size))?,
-        activation: match &file.grid.activation {
-            Some(v) if v.is_empty() => return Err(err("grid.activation is empty: give at least one value")),
-            Some(v) => v.iter().map(|a| Some(*a)).collect(),
-            None => vec![t.activation],
-        },
-        lr: nonempty("lr", &file.grid.lr, t.lr)?,
-        l2: nonempty("l2", &file.grid.l2, Some(t.l2))?,
-        l1: nonempty("l1", &file.grid.l1, Some(t.l1))?,
-    };
-    match axes.points().checked_mul(file.seeds) {
-        Some(runs) if runs <= MAX_RUNS => {}
-        _ => {
-            return Err(err(format!(
-                "{} grid points × {} seeds is more runs than this tool accepts ({MAX_RUNS}); split the grid or use fewer seeds",
-                axes.points(),
-                file.seeds
-            )))
-        }
-    }
-    for &lr in &axes.lr {
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(err(format!("learning rate {lr} is invalid: every lr must be > 0")));
-        }
-    }
-    for (n, vals) in [("l1", &axes.l1), ("l2", &axes.l2)] {
-        if let Some(v) = vals.iter().find(|v| !(**v >= 0.0 && v.is_finite())) {
-            return Err(err(format!("{n} = {v} is invalid: regularization strengths must be >= 0")));
-        }
-    }
-    if axes.batch_size.contains(&BatchSize::Size(0)) {
-        return Err(err("batch_size = 0 is invalid: use at least 1, or \"full\""));
-    }
-    let datasets = axes
-        .bits
-        .iter()
+    bits.into_iter()
         .map(|b| {
             let p = match (&file.problem, b) {
-                (ProblemConfig::Parity { .. }, Some(bits)) => ProblemConfig::Parity { bits: *bits },
+                (ProblemConfig::Parity { .. }, Some(bits)) => ProblemConfig::Parity { bits },
                 (other, _) => other.clone(),
             };
             problem::load(&p, file.base_seed).map(Arc::new)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    check_losses(t.loss, t.metric)?;
-    let criterion = criterion(&file, &datasets[0])?;
-    let record = match (file.record_every, file.record.every) {
-        (Some(_), Some(_)) => return Err(err("record_every and record.every are both set: keep one")),
-        (Some(k), None) => RecordConfig { every: Some(k), ..file.record.clone() },
-        _ => file.record.clone(),
-    };
-    let record_epochs = record_epochs(t.epochs, &record)?;
+        .collect()
+}
 
-    let hash = {
-        let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
-        format!("{:x}", Sha256::digest(json.as_bytes()))
-    };
-    let plan = Plan { name, file, overrides, hash, axes, record_epochs, criterion, datasets };
-    // Every distinct network shape of the grid must build and fit its data.
-    for f in 0..plan.axes.points() / plan.family_points() {
-        check_architecture(&plan, &plan.point(f * plan.family_points()))?;
+fn record_config(file: &ExperimentFile) -> Result<RecordConfig, SweepError> {
+    match (file.record_every, file.record.every) {
+        (Some(_), Some(_)) => Err(err("record_every and record.every are both set: keep one")),
+        (Some(k), None) => Ok(RecordConfig { every: Some(k), ..file.record.clone() }),
+        _ => Ok(file.record.clone()),
     }
-    Ok(plan)
+}
+
+/// Resolves and checks every family of the grid.
+fn families(file: &ExperimentFile, grid: &Grid, datasets: &[Arc<ProblemData>]) -> Result<Vec<Family>, SweepError> {
+    let per = grid.family_points();
+    let init_axis = grid.axis("init").is_some();
+    let bits_axis = grid.axis("bits").map(|(i, _)| i);
+    (0..grid.points() / per)
+        .map(|f| {
+            let first = f * per;
+            let s = Settings::at(grid, &file.training, first);
+            let data = bits_axis.map_or(0, |i| grid.coords(first)[i]);
+            let input = datasets[data].input_dim();
+            let arch = &file.architectures[&s.architecture];
+            check_layers(&s.architecture, arch, &s, input)?;
+            let (layers, lane_init) = family::layers(arch, &s, input, init_axis);
+            check_network(&s.architecture, &layers, file, &datasets[data])?;
+            check_optimizers(grid, &file.training, first..first + per)?;
+            Ok(Family {
+                points: first..first + per,
+                architecture: s.architecture.clone(),
+                width: family::ensemble_width(&layers),
+                layers,
+                lane_init,
+                data,
+                batch_size: s.batch_size.resolve(datasets[data].train.x.nrows()),
+            })
+        })
+        .collect()
+}
+
+/// Each lane value of the family must make a valid optimizer; the values of
+/// each lane axis are checked by the grid, so the first and last points of
+/// the family cover every combination's ranges.
+fn check_optimizers(grid: &Grid, t: &TrainingConfig, points: std::ops::Range<usize>) -> Result<(), SweepError> {
+    for p in [points.start, points.end - 1] {
+        let s = Settings::at(grid, t, p);
+        s.optimizer().validate().map_err(|e| err(format!("training: {e}")))?;
+        if s.nesterov && s.optimizer != OptimizerName::Sgd {
+            return Err(err(format!(
+                "nesterov = true applies to sgd only, but this point uses {}: set nesterov for sgd points only",
+                s.optimizer.as_str()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_losses(loss: Loss, metric: Metric) -> Result<(), SweepError> {
@@ -491,32 +381,40 @@ pub fn record_epochs(epochs: usize, r: &RecordConfig) -> Result<Vec<usize>, Swee
     Ok(v)
 }
 
-fn check_architecture(plan: &Plan, p: &PointParams) -> Result<(), SweepError> {
-    let name = &p.architecture;
-    let arch = &plan.file.architectures[name];
+/// The architecture's layer specs: an activation for every Dense layer,
+/// exactly one of units and units_per_input, sizes within bounds.
+fn check_layers(name: &str, arch: &ArchitectureConfig, s: &Settings, input: usize) -> Result<(), SweepError> {
     for (i, l) in arch.layers.iter().enumerate() {
-        if let LayerConfig::Dense { activation, units, units_per_input, .. } = l {
-            if activation.is_none() && p.activation.is_none() {
-                return Err(err(format!(
-                    "architecture `{name}` layer {i} has no activation, and neither training.activation nor grid.activation is set"
-                )));
-            }
-            if units.is_some() == units_per_input.is_some() {
+        let LayerConfig::Dense { activation, units, units_per_input, .. } = l else { continue };
+        if activation.is_none() && s.activation.is_none() {
+            return Err(err(format!(
+                "architecture `{name}` layer {i} has no activation, and neither training.activation nor grid.activation is set"
+            )));
+        }
+        let n = match (units, units_per_input) {
+            (Some(Units::Count(n)), None) => Some(*n),
+            (Some(Units::Axis(axis)), None) => s.width(axis),
+            (None, Some(u)) => u.checked_mul(input),
+            _ => {
                 return Err(err(format!(
                     "architecture `{name}` layer {i}: give exactly one of units and units_per_input"
-                )));
+                )))
             }
-            let input = plan.data_for(p).input_dim();
-            let n = units.or(units_per_input.and_then(|u| u.checked_mul(input)));
-            if n.is_none_or(|n| n > MAX_PARAMS) {
-                return Err(err(format!("architecture `{name}` layer {i}: too many units")));
-            }
+        };
+        if n.is_none_or(|n| n > MAX_PARAMS) {
+            return Err(err(format!("architecture `{name}` layer {i}: too many units")));
         }
     }
+    Ok(())
+}
+
+/// The resolved network: within the parameter bound, buildable, and its
+/// output fits the problem's targets.
+fn check_network(name: &str, layers: &[Layer], file: &ExperimentFile, d: &ProblemData) -> Result<(), SweepError> {
     // Parameter count before any weight is allocated.
-    let mut fan_in = plan.data_for(p).input_dim();
+    let mut fan_in = d.input_dim();
     let mut params = 0usize;
-    for l in plan.layers(p) {
+    for l in layers {
         match l {
             Layer::Dense(d) => {
                 params = params.saturating_add((fan_in + 1).saturating_mul(d.units));
@@ -531,16 +429,13 @@ fn check_architecture(plan: &Plan, p: &PointParams) -> Result<(), SweepError> {
             "architecture `{name}` has {params} parameters; this tool accepts up to {MAX_PARAMS}"
         )));
     }
-    plan.optimizer(p).validate().map_err(|e| err(format!("training: {e}")))?;
     let mut e = Ensemble::<f32>::new(&[0]);
-    for l in plan.layers(p) {
-        e.add(l).map_err(|e| err(format!("architecture `{name}`: {e}")))?;
+    for l in layers {
+        e.add(*l).map_err(|e| err(format!("architecture `{name}`: {e}")))?;
     }
     e.check_complete().map_err(|e| err(format!("architecture `{name}`: {e}")))?;
     let outputs = e.output_dim();
-    let t = &plan.file.training;
-    let d = plan.data_for(p);
-    match t.loss {
+    match file.training.loss {
         Loss::Mse if outputs != d.train.y.ncols() => Err(err(format!(
             "architecture `{name}` outputs {outputs} values, but the problem's targets have {} columns",
             d.train.y.ncols()

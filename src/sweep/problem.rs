@@ -6,6 +6,9 @@ use super::config::ProblemConfig;
 use super::error::SweepError;
 use crate::data::{self, prepare, Dataset};
 
+/// Largest parity problem accepted (2^16 patterns).
+pub const MAX_BITS: usize = 16;
+
 /// The loaded data of a sweep.
 #[derive(Clone, Debug)]
 pub struct ProblemData {
@@ -61,8 +64,8 @@ pub fn load(p: &ProblemConfig, base_seed: u64) -> Result<ProblemData, SweepError
     Ok(match p {
         ProblemConfig::Xor => ProblemData { train: data::xor(), test: None, classification: false },
         ProblemConfig::Parity { bits } => {
-            if !(2..=16).contains(bits) {
-                return Err(SweepError::Config(format!("problem.bits = {bits}: parity needs 2 to 16 bits")));
+            if !(2..=MAX_BITS).contains(bits) {
+                return Err(SweepError::Config(format!("problem.bits = {bits}: parity needs 2 to {MAX_BITS} bits")));
             }
             ProblemData { train: data::parity(*bits), test: None, classification: false }
         }

@@ -1,7 +1,7 @@
 //! One run's result: a line of `runs.jsonl`. The struct is the documented
 //! schema (see `docs/results.md`).
 
-use super::plan::PointParams;
+use super::grid::Params;
 use serde::{Deserialize, Serialize};
 
 /// The recorded curves of a run, one value per recorded epoch (see the
@@ -28,8 +28,8 @@ pub struct RunRecord {
     pub run: usize,
     /// Grid point index.
     pub point: usize,
-    /// The point's parameters.
-    pub params: PointParams,
+    /// The point's parameters, by axis name in grid order.
+    pub params: Params,
     /// Seed index within the point.
     pub seed_index: usize,
     /// The derived seed of the run's ChaCha8 streams.

@@ -4,21 +4,17 @@
 
 use super::aggregate::Summary;
 use super::output::Manifest;
-use super::plan::{Plan, PointParams};
+use super::plan::Plan;
 use std::fmt::Write;
 use std::path::Path;
 
-fn list<T: std::fmt::Display>(v: &[T]) -> String {
-    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 /// The grid's axes, the number of runs and the work.
 pub fn describe(plan: &Plan) -> String {
-    let a = &plan.axes;
+    let g = &plan.grid;
     let mut s = String::new();
-    let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, &plan.hash[..12]);
-    let d = plan.data();
-    if a.bits.len() > 1 {
+    let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, plan.hash.get(..12).unwrap_or(&plan.hash));
+    let d = &plan.datasets[0];
+    if plan.datasets.len() > 1 {
         let _ = writeln!(s, "  problem: parity, one data set per N (2^N patterns × N inputs)");
     } else {
         let _ = writeln!(
@@ -29,17 +25,11 @@ pub fn describe(plan: &Plan) -> String {
             d.test.as_ref().map_or(String::new(), |t| format!(", {} test samples", t.x.nrows()))
         );
     }
-    if a.bits.len() > 1 {
-        let _ = writeln!(s, "  bits:         {}", list(&a.bits.iter().flatten().collect::<Vec<_>>()));
+    let width = g.axes().iter().map(|a| a.name.len()).max().unwrap_or(0) + 1;
+    for a in g.axes() {
+        let values: Vec<String> = (0..a.values.len()).map(|i| a.values.label(i)).collect();
+        let _ = writeln!(s, "  {:<width$} {}", format!("{}:", a.name), values.join(", "));
     }
-    let _ = writeln!(s, "  architecture: {}", list(&a.architecture));
-    let _ = writeln!(s, "  optimizer:    {}", list(&a.optimizer.iter().map(|o| o.as_str()).collect::<Vec<_>>()));
-    let _ = writeln!(s, "  batch_size:   {}", list(&a.batch_size));
-    let acts: Vec<String> = a.activation.iter().map(|x| x.map_or("(per layer)".into(), |x| x.name())).collect();
-    let _ = writeln!(s, "  activation:   {}", list(&acts));
-    let _ = writeln!(s, "  lr:           {}", list(&a.lr));
-    let _ = writeln!(s, "  l2:           {}", list(&a.l2));
-    let _ = writeln!(s, "  l1:           {}", list(&a.l1));
     let c = &plan.criterion;
     let _ = writeln!(
         s,
@@ -51,47 +41,49 @@ pub fn describe(plan: &Plan) -> String {
     );
     let _ = write!(
         s,
-        "  {} grid points × {} seeds = {} runs × {} epochs = {} network-epochs",
-        a.points(),
-        plan.seeds(),
+        "  {} grid points × {} seeds = {} runs × {} epochs = {} network-epochs, in {} families",
+        g.points(),
+        plan.seeds,
         plan.runs(),
-        plan.epochs(),
-        plan.runs() * plan.epochs()
+        plan.epochs,
+        plan.runs() * plan.epochs,
+        plan.families.len()
     );
     s
 }
 
-/// The best and worst `n` grid points by convergence rate. Columns: the
-/// architecture, every axis with more than one value, lr, l2, l1, the rate
-/// with its 95% interval and the median epochs to converge.
+/// The best and worst `n` grid points by convergence rate. Columns: every
+/// axis with more than one value (the architecture when none varies), the
+/// rate with its 95% interval and the median epochs to converge.
 pub fn final_table(summary: &Summary, n: usize) -> String {
-    type Col = (&'static str, usize, fn(&PointParams) -> String);
-    let a = &summary.axes;
-    let all: [(bool, Col); 8] = [
-        (a.bits.len() > 1, ("bits", 4, |p| p.bits.map_or("-".into(), |b| b.to_string()))),
-        (true, ("architecture", 14, |p| p.architecture.clone())),
-        (a.optimizer.len() > 1, ("optimizer", 9, |p| p.optimizer.as_str().into())),
-        (a.batch_size.len() > 1, ("batch", 6, |p| p.batch_size.to_string())),
-        (a.activation.len() > 1, ("activation", 11, |p| p.activation.map_or("-".into(), |x| x.name()))),
-        (true, ("lr", 7, |p| p.lr.to_string())),
-        (true, ("l2", 7, |p| p.l2.to_string())),
-        (true, ("l1", 7, |p| p.l1.to_string())),
-    ];
-    let cols: Vec<Col> = all.into_iter().filter(|(show, _)| *show).map(|(_, c)| c).collect();
+    let g = &summary.axes;
+    let mut shown: Vec<usize> =
+        g.axes().iter().enumerate().filter(|(_, a)| a.values.len() > 1).map(|(i, _)| i).collect();
+    if shown.is_empty() {
+        shown = g.axis("architecture").map(|(i, _)| i).into_iter().collect();
+    }
+    let cell = |p: usize, i: usize| g.axes()[i].values.label(g.coords(p)[i]);
+    let widths: Vec<usize> = shown
+        .iter()
+        .map(|&i| {
+            let a = &g.axes()[i];
+            (0..a.values.len()).map(|v| a.values.label(v).chars().count()).chain([a.name.len()]).max().unwrap_or(0)
+        })
+        .collect();
     let mut idx: Vec<usize> = (0..summary.points.len()).collect();
     idx.sort_by(|&x, &y| {
         let (px, py) = (&summary.points[x], &summary.points[y]);
         py.convergence_rate.total_cmp(&px.convergence_rate).then(x.cmp(&y))
     });
     let mut s = String::new();
-    for (h, w, _) in &cols {
-        let _ = write!(s, "{h:<w$} ");
+    for (&i, w) in shown.iter().zip(&widths) {
+        let _ = write!(s, "{:<w$} ", g.axes()[i].name);
     }
     let _ = writeln!(s, "{:>6}  {:<15} {:>10}", "rate", "95% CI", "median ep.");
     let row = |s: &mut String, i: usize| {
         let p = &summary.points[i];
-        for (_, w, f) in &cols {
-            let _ = write!(s, "{:<w$} ", f(&p.params));
+        for (&a, w) in shown.iter().zip(&widths) {
+            let _ = write!(s, "{:<w$} ", cell(p.point, a));
         }
         let _ = writeln!(
             s,

@@ -83,7 +83,7 @@ impl RunsReader {
                 Ok(r) => r,
                 Err(e) => return Ok(ChunkRead::Incomplete(format!("line {} is not a run record: {e}", self.line_no))),
             };
-            let seeds = plan.seeds();
+            let seeds = plan.seeds;
             if r.run != run || r.point != run / seeds || r.seed_index != run % seeds || r.seed != plan.run_seed(run) {
                 return Ok(ChunkRead::Incomplete(format!(
                     "line {} holds run {} (seed {}) where run {run} (seed {}) was expected",

@@ -160,7 +160,7 @@ impl Job<'_> {
         let mut manifest = Manifest::start(plan, &self.opts.experiment_file, self.threads);
         if let Some(info) = &self.info {
             manifest.runs = info.runs;
-            manifest.network_epochs = (info.runs * plan.epochs()) as u64;
+            manifest.network_epochs = (info.runs * plan.epochs) as u64;
         }
         manifest.shard = self.info.clone();
         let runs_total = manifest.runs;
@@ -231,7 +231,7 @@ impl Job<'_> {
         let trained: usize = chunks[first..done].iter().map(|c| c.end - c.start).sum();
         let wall = t0.elapsed().as_secs_f64();
         manifest.wall_seconds = Some(wall);
-        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs()) as f64 / wall.max(1e-9));
+        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs) as f64 / wall.max(1e-9));
         if done < chunks.len() {
             let saved: usize = chunks[..done].iter().map(|c| c.end - c.start).sum();
             manifest.status = "interrupted".into();
@@ -255,7 +255,7 @@ impl Job<'_> {
         manifest.status = "complete".into();
         manifest.finished_at = Some(output::now());
         manifest.wall_seconds = Some(wall);
-        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs()) as f64 / wall.max(1e-9));
+        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs) as f64 / wall.max(1e-9));
         output::write_json(&dir.join(output::MANIFEST), &manifest)?;
         Ok((manifest, summary))
     }
@@ -273,7 +273,7 @@ struct Summing<'p> {
 
 impl<'p> Summing<'p> {
     fn new(plan: &'p Plan) -> Self {
-        Summing { agg: Aggregator::new(plan), json: vec![None; plan.axes.points()] }
+        Summing { agg: Aggregator::new(plan), json: vec![None; plan.grid.points()] }
     }
 
     fn push(&mut self, r: RunRecord) {

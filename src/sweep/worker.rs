@@ -3,9 +3,12 @@
 //! [`RunRecord`]. Pure: the same plan and chunk give the same records.
 
 use super::config::Split;
+use super::family::{Family, Settings};
 use super::plan::{Chunk, Plan};
 use super::record::{Curves, RunRecord};
 use crate::ensemble::{EpochReport, FitConfig};
+use crate::init::Init;
+use crate::optimizers::Optimizer;
 use crate::Ensemble;
 use std::ops::ControlFlow;
 
@@ -22,27 +25,20 @@ struct Track {
 
 /// Trains the runs `chunk.start..chunk.end` and returns their records in run order.
 pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::Error> {
-    let seeds_per_point = plan.seeds();
+    let seeds_per_point = plan.seeds;
     let runs: Vec<usize> = (chunk.start..chunk.end).collect();
-    let params: Vec<_> = runs.iter().map(|&r| plan.point(r / seeds_per_point)).collect();
-    let first = &params[0];
+    let family = &plan.families[chunk.family];
+    let settings = lane_settings(plan, &runs);
     let seeds: Vec<u64> = runs.iter().map(|&r| plan.run_seed(r)).collect();
-    let mut ens = Ensemble::<f32>::new(&seeds);
-    for layer in plan.layers(first) {
-        ens.add(layer)?;
-    }
-    for (k, p) in params.iter().enumerate() {
-        ens.set_regularization(k, p.l1, p.l2);
-    }
-    let lrs: Vec<f64> = params.iter().map(|p| p.lr).collect();
-    let data = plan.data_for(first);
-    let t = &plan.file.training;
+    let mut ens = build_ensemble(family, &settings, &seeds)?;
+    let optimizers: Vec<Optimizer> = settings.iter().map(|s| s.optimizer()).collect();
+    let data = plan.data(family);
     let cfg = FitConfig {
-        epochs: t.epochs,
-        batch_size: first.batch_size.resolve(data.train.x.nrows()),
-        optimizer: plan.optimizer(first),
-        loss: t.loss,
-        metric: t.metric,
+        epochs: plan.epochs,
+        batch_size: family.batch_size,
+        optimizer: optimizers[0],
+        loss: plan.loss,
+        metric: plan.metric,
         test: data.test.as_ref().map(|d| (d.x.view(), d.y.view())),
     };
     let has_test = cfg.test.is_some();
@@ -62,8 +58,8 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
     // First epoch meeting the criterion per member (0: not yet).
     let mut first_met = vec![0u32; runs.len()];
     let criterion = &plan.criterion;
-    let epochs = t.epochs;
-    ens.fit(data.train.x.view(), data.train.y.view(), &cfg, &lrs, |r: &EpochReport<f32>| {
+    let epochs = plan.epochs;
+    ens.fit_members(data.train.x.view(), data.train.y.view(), &cfg, &optimizers, |r: &EpochReport<f32>| {
         // Divergence: rare, so one vectorisable scan first (a fold, not a short-circuiting `all`).
         if !r.train_loss.iter().fold(true, |ok, v| ok & v.is_finite()) {
             for (tr, v) in tracks.iter_mut().zip(r.train_loss) {
@@ -127,7 +123,7 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
     for (tr, &c) in tracks.iter_mut().zip(&first_met) {
         tr.converged_at = (c > 0).then_some(c as usize);
     }
-    let keep_weights = plan.file.record.weights;
+    let keep_weights = plan.keep_weights;
     Ok(tracks
         .into_iter()
         .enumerate()
@@ -139,7 +135,7 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
             RunRecord {
                 run,
                 point: run / seeds_per_point,
-                params: params[k].clone(),
+                params: plan.grid.params(run / seeds_per_point),
                 seed_index,
                 seed: seeds[k],
                 converged: !diverged && tr.converged_at.is_some(),
@@ -157,6 +153,34 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
             }
         })
         .collect())
+}
+
+/// Each run's settings (one per point, shared by its seeds).
+fn lane_settings(plan: &Plan, runs: &[usize]) -> Vec<Settings> {
+    let mut out: Vec<Settings> = Vec::with_capacity(runs.len());
+    for &r in runs {
+        let p = r / plan.seeds;
+        match out.last() {
+            Some(s) if runs[out.len() - 1] / plan.seeds == p => out.push(s.clone()),
+            _ => out.push(plan.settings(p)),
+        }
+    }
+    out
+}
+
+/// The family's network for these members: each draws its weights from its
+/// own seed (and its own init, on layers that follow an init axis) and
+/// carries its own L1/L2 strengths.
+fn build_ensemble(family: &Family, settings: &[Settings], seeds: &[u64]) -> Result<Ensemble<f32>, crate::Error> {
+    let mut ens = Ensemble::<f32>::new(seeds);
+    let inits: Vec<Init> = settings.iter().map(|s| s.init).collect();
+    for (layer, &lane) in family.layers.iter().zip(&family.lane_init) {
+        ens.add_with_inits(*layer, lane.then_some(inits.as_slice()))?;
+    }
+    for (k, s) in settings.iter().enumerate() {
+        ens.set_regularization(k, s.l1, s.l2);
+    }
+    Ok(ens)
 }
 
 /// Sets `first[k] = epoch` where it is still 0 and `met(values[k])`: one

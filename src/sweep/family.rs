@@ -1,0 +1,210 @@
+//! What a grid point trains with ([`Settings`]: every training field,
+//! resolved from the grid and `[training]`), and *families*: runs of points
+//! that share a network shape and an update rule, resolved once (layers,
+//! data, batch size, ensemble width) and trained as lockstep ensembles.
+
+use super::config::{ArchitectureConfig, BatchSize, FullBatch, LayerConfig, OptimizerName, TrainingConfig, Units};
+use super::grid::{Grid, Values};
+use crate::ensemble::kernels::GEMM_MIN_WEIGHTS;
+use crate::init::Init;
+use crate::layers::{ConcatInput, Dense, Input, Layer};
+use crate::optimizers::Optimizer;
+use crate::{Activation, Ensemble};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// Largest ensemble the runner trains in lockstep.
+pub const MAX_ENSEMBLE: usize = 512;
+
+/// Every training field of one grid point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Parity input size (parity problems).
+    pub bits: Option<usize>,
+    /// Architecture name.
+    pub architecture: String,
+    /// Width axes by name.
+    pub widths: Vec<(String, usize)>,
+    /// Optimizer family.
+    pub optimizer: OptimizerName,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// Batch size.
+    pub batch_size: BatchSize,
+    /// Activation of layers that do not name one.
+    pub activation: Option<Activation>,
+    /// Weight init of layers that do not name one.
+    pub init: Init,
+    /// Learning rate.
+    pub lr: f64,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// Optimizer constants; `None`: Keras' default for the family.
+    pub beta1: Option<f64>,
+    /// Adam's β2.
+    pub beta2: Option<f64>,
+    /// RMSProp's / Adadelta's ρ.
+    pub rho: Option<f64>,
+    /// ε.
+    pub epsilon: Option<f64>,
+    /// Adagrad's starting accumulator.
+    pub initial_accumulator: Option<f64>,
+    /// L1 strength.
+    pub l1: f64,
+    /// L2 strength.
+    pub l2: f64,
+}
+
+impl Settings {
+    /// The settings of grid point `p`: `[training]`'s values, replaced by the grid's at `p`.
+    pub fn at(grid: &Grid, t: &TrainingConfig, p: usize) -> Settings {
+        let mut s = Settings {
+            bits: None,
+            architecture: String::new(),
+            widths: Vec::new(),
+            optimizer: t.optimizer.unwrap_or(OptimizerName::Sgd),
+            nesterov: t.nesterov.unwrap_or(false),
+            batch_size: t.batch_size.unwrap_or(BatchSize::Full(FullBatch::Full)),
+            activation: t.activation,
+            init: t.init.unwrap_or_default(),
+            lr: t.lr.unwrap_or(f64::NAN),
+            momentum: t.momentum.unwrap_or(0.0),
+            beta1: t.beta1,
+            beta2: t.beta2,
+            rho: t.rho,
+            epsilon: t.epsilon,
+            initial_accumulator: t.initial_accumulator,
+            l1: t.l1.unwrap_or(0.0),
+            l2: t.l2.unwrap_or(0.0),
+        };
+        for (axis, i) in grid.axes().iter().zip(grid.coords(p)) {
+            match &axis.values {
+                Values::Count(v) if axis.name == "bits" => s.bits = Some(v[i]),
+                Values::Count(v) => s.widths.push((axis.name.clone(), v[i])),
+                Values::Name(v) => s.architecture = v[i].clone(),
+                Values::Optimizer(v) => s.optimizer = v[i],
+                Values::Flag(v) => s.nesterov = v[i],
+                Values::BatchSize(v) => s.batch_size = v[i],
+                Values::Activation(v) => s.activation = v[i],
+                Values::Init(v) => s.init = v[i],
+                Values::Number(v) => s.set_number(&axis.name, v[i]),
+            }
+        }
+        s
+    }
+
+    fn set_number(&mut self, name: &str, v: f64) {
+        match name {
+            "lr" => self.lr = v,
+            "momentum" => self.momentum = v,
+            "beta1" => self.beta1 = Some(v),
+            "beta2" => self.beta2 = Some(v),
+            "rho" => self.rho = Some(v),
+            "epsilon" => self.epsilon = Some(v),
+            "initial_accumulator" => self.initial_accumulator = Some(v),
+            "l1" => self.l1 = v,
+            "l2" => self.l2 = v,
+            _ => unreachable!("grid::kind_of names every numeric axis"),
+        }
+    }
+
+    /// The point's optimizer with its learning rate and constants (Keras'
+    /// defaults where neither the grid nor `[training]` sets one).
+    pub fn optimizer(&self) -> Optimizer {
+        let o = match self.optimizer {
+            OptimizerName::Sgd => Optimizer::sgd_momentum(self.lr, self.momentum, self.nesterov),
+            OptimizerName::Adam => Optimizer::adam(self.lr),
+            OptimizerName::Rmsprop => Optimizer::rmsprop(self.lr),
+            OptimizerName::Adagrad => Optimizer::adagrad(self.lr),
+            OptimizerName::Adadelta => Optimizer::adadelta(self.lr),
+        };
+        let or = |v: &mut f64, set: Option<f64>| *v = set.unwrap_or(*v);
+        let mut o = o;
+        match &mut o {
+            Optimizer::Sgd { .. } => {}
+            Optimizer::Adam { beta1, beta2, epsilon, .. } => {
+                or(beta1, self.beta1);
+                or(beta2, self.beta2);
+                or(epsilon, self.epsilon);
+            }
+            Optimizer::RmsProp { rho, epsilon, .. } | Optimizer::Adadelta { rho, epsilon, .. } => {
+                or(rho, self.rho);
+                or(epsilon, self.epsilon);
+            }
+            Optimizer::Adagrad { initial_accumulator, epsilon, .. } => {
+                or(initial_accumulator, self.initial_accumulator);
+                or(epsilon, self.epsilon);
+            }
+        }
+        o
+    }
+
+    /// The width of axis `name` at this point.
+    pub fn width(&self, name: &str) -> Option<usize> {
+        self.widths.iter().find(|(n, _)| n == name).map(|(_, w)| *w)
+    }
+}
+
+/// Consecutive grid points sharing a network shape and an update rule,
+/// resolved once: what every run of the family trains with, besides its
+/// lane values (lr, l1, l2, momentum, init, optimizer constants).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Family {
+    /// Its grid points.
+    pub points: Range<usize>,
+    /// Architecture name.
+    pub architecture: String,
+    /// The network's layers (the first declares the input size).
+    pub layers: Vec<Layer>,
+    /// Per layer: whether each member draws this layer's weights with its
+    /// own init (an init axis, on a layer that names no init of its own).
+    pub lane_init: Vec<bool>,
+    /// Index of the family's data set (one per bits value).
+    pub data: usize,
+    /// Samples per optimizer step.
+    pub batch_size: usize,
+    /// Most runs trained in one lockstep ensemble.
+    pub width: usize,
+}
+
+/// The library layers of architecture `arch` for a point's settings, with
+/// `input` network inputs, and per layer whether its init is the member's.
+/// `None` for a width that cannot be resolved (checked by the caller).
+pub fn layers(arch: &ArchitectureConfig, s: &Settings, input: usize, init_axis: bool) -> (Vec<Layer>, Vec<bool>) {
+    arch.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match l {
+            LayerConfig::Dense { units, units_per_input, activation, init } => {
+                let units = match units {
+                    Some(Units::Count(n)) => *n,
+                    Some(Units::Axis(name)) => s.width(name).unwrap_or(0),
+                    None => units_per_input.unwrap_or(0).saturating_mul(input),
+                };
+                let mut d = Dense::new(units, activation.or(s.activation).unwrap_or(Activation::Linear))
+                    .init(init.unwrap_or(s.init));
+                if i == 0 {
+                    d = d.input_dim(input);
+                }
+                (Layer::Dense(d), init_axis && init.is_none())
+            }
+            LayerConfig::ConcatInput => (Layer::ConcatInput(ConcatInput::new(Input::new(input))), false),
+        })
+        .unzip()
+}
+
+/// The ensemble width for these layers: [`MAX_ENSEMBLE`], or 1 for networks
+/// with GEMM-sized layers (which gain nothing from lockstep).
+pub fn ensemble_width(layers: &[Layer]) -> usize {
+    let mut e = Ensemble::<f32>::new(&[0]);
+    for l in layers {
+        if e.add(*l).is_err() {
+            return 1;
+        }
+    }
+    if e.dense().iter().any(|p| p.fan_in * p.units >= GEMM_MIN_WEIGHTS) {
+        1
+    } else {
+        MAX_ENSEMBLE
+    }
+}

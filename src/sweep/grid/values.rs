@@ -1,0 +1,132 @@
+//! The values of one axis, typed by the axis' kind.
+
+use super::Kind;
+use crate::activations::Activation;
+use crate::init::Init;
+use crate::sweep::config::{BatchSize, OptimizerName};
+use serde_json::Value as Json;
+
+/// The values of one axis.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    /// Whole numbers (bits, widths).
+    Count(Vec<usize>),
+    /// Architecture names.
+    Name(Vec<String>),
+    /// Optimizer families.
+    Optimizer(Vec<OptimizerName>),
+    /// Flags (nesterov).
+    Flag(Vec<bool>),
+    /// Batch sizes.
+    BatchSize(Vec<BatchSize>),
+    /// Activations (`None`: every layer names its own).
+    Activation(Vec<Option<Activation>>),
+    /// Weight initialisations.
+    Init(Vec<Init>),
+    /// Numbers.
+    Number(Vec<f64>),
+}
+
+impl Values {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Count(v) => v.len(),
+            Values::Name(v) => v.len(),
+            Values::Optimizer(v) => v.len(),
+            Values::Flag(v) => v.len(),
+            Values::BatchSize(v) => v.len(),
+            Values::Activation(v) => v.len(),
+            Values::Init(v) => v.len(),
+            Values::Number(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i` as JSON (as written in experiment files).
+    pub fn json(&self, i: usize) -> Json {
+        let to = |v: &dyn erased::Ser| v.json();
+        match self {
+            Values::Count(v) => to(&v[i]),
+            Values::Name(v) => to(&v[i]),
+            Values::Optimizer(v) => to(&v[i]),
+            Values::Flag(v) => to(&v[i]),
+            Values::BatchSize(v) => to(&v[i]),
+            Values::Activation(v) => to(&v[i]),
+            Values::Init(v) => to(&v[i]),
+            Values::Number(v) => to(&v[i]),
+        }
+    }
+
+    /// Value `i` for people: "0.1", "tanh", "uniform(0.5)", "full".
+    pub fn label(&self, i: usize) -> String {
+        match self {
+            Values::Count(v) => v[i].to_string(),
+            Values::Name(v) => v[i].clone(),
+            Values::Optimizer(v) => v[i].as_str().to_string(),
+            Values::Flag(v) => v[i].to_string(),
+            Values::BatchSize(v) => v[i].to_string(),
+            Values::Activation(v) => v[i].map_or("(per layer)".into(), |a| a.name()),
+            Values::Init(v) => match v[i] {
+                Init::GlorotUniform => "glorot_uniform".into(),
+                Init::HeNormal => "he_normal".into(),
+                Init::Uniform(a) => format!("uniform({a})"),
+                Init::Normal(s) => format!("normal({s})"),
+            },
+            Values::Number(v) => v[i].to_string(),
+        }
+    }
+
+    /// Value `i` as a number, for axes drawn on a numeric scale.
+    pub fn number(&self, i: usize) -> Option<f64> {
+        match self {
+            Values::Count(v) => Some(v[i] as f64),
+            Values::Number(v) => Some(v[i]),
+            Values::BatchSize(v) => match v[i] {
+                BatchSize::Size(s) => Some(s as f64),
+                BatchSize::Full(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether every value is a number.
+    pub fn is_numeric(&self) -> bool {
+        (0..self.len()).all(|i| self.number(i).is_some())
+    }
+
+    /// Parses a JSON list of values of `kind`.
+    pub(super) fn parse(kind: Kind, list: Json) -> Result<Values, String> {
+        fn vec<T: serde::de::DeserializeOwned>(list: Json) -> Result<Vec<T>, String> {
+            serde_json::from_value(list).map_err(|e| e.to_string())
+        }
+        Ok(match kind {
+            Kind::Bits | Kind::Width => Values::Count(vec(list)?),
+            Kind::Architecture => Values::Name(vec(list)?),
+            Kind::Optimizer => Values::Optimizer(vec(list)?),
+            Kind::Nesterov => Values::Flag(vec(list)?),
+            Kind::BatchSize => Values::BatchSize(vec(list)?),
+            Kind::Activation => Values::Activation(vec(list)?),
+            Kind::Init => Values::Init(vec(list)?),
+            Kind::Number(_) => Values::Number(vec(list)?),
+        })
+    }
+}
+
+/// serde_json values of plain data (a tiny object-safe helper for [`Values::json`]).
+mod erased {
+    /// A value that serialises to JSON.
+    pub trait Ser {
+        /// Its JSON.
+        fn json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("plain data serialises")
+        }
+    }
+}
