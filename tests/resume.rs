@@ -9,16 +9,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// 2 architectures × 5 optimizers × 2 activations = 20 families, each one
-/// chunk of 2 lr × 16 seeds = 32 runs: 640 runs in 20 chunks.
+/// 2 architectures × 2 widths × 5 optimizers × 2 activations = 40 families
+/// (the concat network does not use the width axis), each one chunk of
+/// 2 inits × 2 lr × 8 seeds = 32 runs: 1280 runs in 40 chunks.
 const GRID: &str = r#"
 name = "resume"
 base_seed = 11
-seeds = 16
+seeds = 8
 [problem]
 kind = "xor"
-[architectures."2-2-1"]
-layers = [{ type = "dense", units = 2 }, { type = "dense", units = 1 }]
+[architectures."2-H-1"]
+layers = [{ type = "dense", units = "hidden" }, { type = "dense", units = 1 }]
 [architectures.concat]
 layers = [{ type = "dense", units = 1 }, { type = "concat_input" }, { type = "dense", units = 1 }]
 [training]
@@ -28,13 +29,16 @@ metric = "acc_xor"
 [grid]
 optimizer = ["sgd", "adam", "rmsprop", "adagrad", "adadelta"]
 activation = ["tanh", "sigmoid"]
+hidden = [2, 3]
+init = ["glorot_uniform", { uniform = 1.0 }]
 lr = [0.1, 0.3]
 "#;
 
-const RUNS: usize = 640;
+const RUNS: usize = 1280;
+const CHUNKS: usize = 40;
 const CHUNK: usize = 32;
 /// Long enough that one thread takes seconds for the whole grid.
-const LONG: &str = "training.epochs=60000";
+const LONG: &str = "training.epochs=30000";
 
 fn sweep() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sweep"))
@@ -145,7 +149,7 @@ fn sigterm_stops_cleanly_and_leaves_a_resumable_folder() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "exit code 130 after SIGTERM: {err}");
     assert!(err.contains("To resume, run the same command again"), "{err}");
-    assert!(err.contains("run grid.toml --no-plot --out t --quiet --threads 1 --set training.epochs=60000"), "{err}");
+    assert!(err.contains("run grid.toml --no-plot --out t --quiet --threads 1 --set training.epochs=30000"), "{err}");
     let out = dir.path().join("t");
     let runs = read(out.join("runs.jsonl"));
     let done = lines(&out.join("runs.jsonl"));
@@ -155,7 +159,10 @@ fn sigterm_stops_cleanly_and_leaves_a_resumable_folder() {
     let m: serde_json::Value = serde_json::from_slice(&read(out.join("manifest.json"))).unwrap();
     assert_eq!(m["status"], "interrupted");
     let text = resume_and_compare(dir.path(), "t");
-    assert!(text.contains(&format!("{} of 20 chunks ({done} of {RUNS} runs) already done", done / CHUNK)), "{text}");
+    assert!(
+        text.contains(&format!("{} of {CHUNKS} chunks ({done} of {RUNS} runs) already done", done / CHUNK)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -177,7 +184,7 @@ fn torn_last_line_is_dropped_on_resume() {
     std::fs::remove_file(out.join("summary.json")).unwrap();
     let (code, text) = sweep_bin(&args, d);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("3 of 20 chunks (96 of 640 runs) already done"), "{text}");
+    assert!(text.contains("3 of 40 chunks (96 of 1280 runs) already done"), "{text}");
     assert!(text.contains("3 lines after the last complete chunk and a torn last line"), "{text}");
     assert!(read(out.join("runs.jsonl")) == runs, "runs.jsonl differs after resuming");
     assert!(read(out.join("summary.json")) == summary, "summary.json differs after resuming");
@@ -187,7 +194,7 @@ fn torn_last_line_is_dropped_on_resume() {
     std::fs::write(out.join("runs.jsonl"), &extra).unwrap();
     let (code, text) = sweep_bin(&args, d);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("20 of 20 chunks"), "{text}");
+    assert!(text.contains("40 of 40 chunks"), "{text}");
     assert!(read(out.join("runs.jsonl")) == runs);
 }
 
@@ -198,19 +205,19 @@ fn changed_experiment_is_refused_unless_forced() {
     let (code, text) = sweep_bin(&run_args("c", &["--quiet", "--set", "training.epochs=300"]), d);
     assert_eq!(code, 0, "{text}");
     let before = read(d.join("c/runs.jsonl"));
-    let (code, text) = sweep_bin(&run_args("c", &["--quiet", "--set", "training.epochs=400", "--set", "seeds=8"]), d);
+    let (code, text) = sweep_bin(&run_args("c", &["--quiet", "--set", "training.epochs=400", "--set", "seeds=4"]), d);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("different experiment"), "{text}");
-    assert!(text.contains("seeds: 16 -> 8") && text.contains("training.epochs: 300 -> 400"), "{text}");
+    assert!(text.contains("seeds: 8 -> 4") && text.contains("training.epochs: 300 -> 400"), "{text}");
     assert!(text.contains("--force"), "{text}");
     assert!(read(d.join("c/runs.jsonl")) == before, "refusing leaves the folder alone");
     let (code, text) =
-        sweep_bin(&run_args("c", &["--quiet", "--set", "training.epochs=400", "--set", "seeds=8", "--force"]), d);
+        sweep_bin(&run_args("c", &["--quiet", "--set", "training.epochs=400", "--set", "seeds=4", "--force"]), d);
     assert_eq!(code, 0, "{text}");
     let m: serde_json::Value = serde_json::from_slice(&read(d.join("c/manifest.json"))).unwrap();
-    assert_eq!((m["epochs"].as_u64(), m["runs"].as_u64()), (Some(400), Some(320)));
+    assert_eq!((m["epochs"].as_u64(), m["runs"].as_u64()), (Some(400), Some(640)));
     assert!(m.get("resumed_runs").is_none(), "--force starts over");
     let mut s = String::new();
     std::fs::File::open(d.join("c/runs.jsonl")).unwrap().read_to_string(&mut s).unwrap();
-    assert_eq!(s.lines().count(), 320);
+    assert_eq!(s.lines().count(), 640);
 }

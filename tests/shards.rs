@@ -7,16 +7,17 @@ use netsweep::sweep::{self, plan::Chunk, shard};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Two architectures × two activations × two optimizers = 8 families of
-/// 2 lr × 3 l1 × seeds runs: chunk sizes vary with `seeds`.
+/// Two architectures × two widths × two activations × two optimizers = 16
+/// families (the concat network does not use the width) of 2 momentum ×
+/// 2 lr × 2 l1 × seeds runs: chunk sizes vary with `seeds`.
 const GRID: &str = r#"
 name = "grid"
 base_seed = 3
 seeds = 5
 [problem]
 kind = "xor"
-[architectures."2-2-1"]
-layers = [{ type = "dense", units = 2 }, { type = "dense", units = 1 }]
+[architectures."2-H-1"]
+layers = [{ type = "dense", units = "hidden" }, { type = "dense", units = 1 }]
 [architectures.concat]
 layers = [{ type = "dense", units = 1 }, { type = "concat_input" }, { type = "dense", units = 1 }]
 [training]
@@ -26,8 +27,10 @@ metric = "acc_xor"
 [grid]
 optimizer = ["sgd", "adam"]
 activation = ["tanh", "sigmoid"]
+hidden = [2, 3]
+momentum = [0.0, 0.9]
 lr = [0.1, 1.0]
-l1 = [0.0, 0.001, 0.01]
+l1 = [0.0, 0.01]
 "#;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -205,7 +208,7 @@ fn four_shards_merged_equal_one_process_byte_for_byte() {
     let m: serde_json::Value = serde_json::from_slice(&read(d.join("sharded/manifest.json"))).unwrap();
     assert_eq!(m["status"], "complete");
     assert_eq!(m["merged"]["shards"], 4);
-    assert_eq!(m["runs"], 8 * 6 * 40);
+    assert_eq!(m["runs"], 16 * 8 * 40);
     // Merging again is allowed (same experiment) and gives the same bytes.
     ok(&["merge", "sharded", "--no-plot"], d, &[]);
     assert!(read(d.join("single/summary.json")) == read(d.join("sharded/summary.json")));

@@ -110,7 +110,7 @@ impl Results {
             .facet_values(&self.summary.axes, f)
             .into_iter()
             .filter(|(a, _)| all || a.values.len() > 1)
-            .map(|(a, i)| (a.name.clone(), a.values.label(i)))
+            .map(|(a, i)| (a.name.clone(), a.values.short(i)))
             .collect()
     }
 

@@ -128,28 +128,7 @@ pub fn diverging(t: f64) -> RGBColor {
 
 /// A number as a person writes it: 0.001, 0.3, 1, 2000, 1e-5, 2.5e6.
 pub fn num(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if (1e-4..1e6).contains(&a) {
-        // Up to 4 significant digits, trailing zeros dropped.
-        let digits = (4 - 1 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{v:.digits$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        let s = format!("{v:.2e}");
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
-        format!("{m}e{e}")
-    }
+    crate::sweep::grid::short_number(v)
 }
 
 /// A rate as "0.87".

@@ -57,7 +57,7 @@ impl Role {
 
     /// Value `i` for people.
     pub fn label(&self, g: &Grid, i: usize) -> String {
-        self.axis(g).map_or(String::new(), |a| a.values.label(i))
+        self.axis(g).map_or(String::new(), |a| a.values.short(i))
     }
 
     /// The axis name ("" for none).
@@ -87,13 +87,13 @@ impl Role {
 
     /// Value `i` as a tick label: numbers in the figures' format.
     pub fn tick(&self, g: &Grid, i: usize) -> String {
-        self.axis(g).map_or(String::new(), |a| numeric_label(a, i))
+        self.axis(g).map_or(String::new(), |a| a.values.short(i))
     }
 
     /// "L2 = 0.01" for value `i` ("" for no axis).
     pub fn caption(&self, g: &Grid, i: usize) -> String {
         match self.axis(g) {
-            Some(a) => format!("{} = {}", self.short(g), numeric_label(a, i)),
+            Some(a) => format!("{} = {}", self.short(g), a.values.short(i)),
             None => String::new(),
         }
     }
@@ -128,14 +128,6 @@ impl Role {
     pub fn position_of_zero(&self, g: &Grid) -> Option<usize> {
         let a = self.axis(g)?;
         (0..a.values.len()).position(|i| a.values.number(i) == Some(0.0))
-    }
-}
-
-/// Numbers through the figures' number format, everything else as labelled.
-fn numeric_label(a: &Axis, i: usize) -> String {
-    match a.values {
-        crate::sweep::grid::Values::Number(ref v) => super::style::num(v[i]),
-        _ => a.values.label(i),
     }
 }
 

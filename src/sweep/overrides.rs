@@ -84,6 +84,7 @@ pub fn apply(table: &mut Table, assignment: &str) -> Result<(), SweepError> {
 /// with `training.lr = 0.1`). In the file itself, both is an error.
 fn move_between_training_and_grid(table: &mut Table, parts: &[&str]) {
     let other = match parts {
+        ["grid", name] | ["training", name] if super::grid::NOT_AXES.contains(name) => return,
         ["grid", name] => ["training", name],
         ["training", name] => ["grid", name],
         _ => return,

@@ -27,7 +27,7 @@ pub fn describe(plan: &Plan) -> String {
     }
     let width = g.axes().iter().map(|a| a.name.len()).max().unwrap_or(0) + 1;
     for a in g.axes() {
-        let values: Vec<String> = (0..a.values.len()).map(|i| a.values.label(i)).collect();
+        let values: Vec<String> = (0..a.values.len()).map(|i| a.values.short(i)).collect();
         let _ = writeln!(s, "  {:<width$} {}", format!("{}:", a.name), values.join(", "));
     }
     let c = &plan.criterion;
@@ -62,12 +62,12 @@ pub fn final_table(summary: &Summary, n: usize) -> String {
     if shown.is_empty() {
         shown = g.axis("architecture").map(|(i, _)| i).into_iter().collect();
     }
-    let cell = |p: usize, i: usize| g.axes()[i].values.label(g.coords(p)[i]);
+    let cell = |p: usize, i: usize| g.axes()[i].values.short(g.coords(p)[i]);
     let widths: Vec<usize> = shown
         .iter()
         .map(|&i| {
             let a = &g.axes()[i];
-            (0..a.values.len()).map(|v| a.values.label(v).chars().count()).chain([a.name.len()]).max().unwrap_or(0)
+            (0..a.values.len()).map(|v| a.values.short(v).chars().count()).chain([a.name.len()]).max().unwrap_or(0)
         })
         .collect();
     let mut idx: Vec<usize> = (0..summary.points.len()).collect();

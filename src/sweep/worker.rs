@@ -155,6 +155,15 @@ pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::
         .collect())
 }
 
+/// The initial parameters of run `run` (laid out as [`Ensemble::params`]):
+/// what its seed and init draw before any training. Two runs start alike
+/// when their seed index, network shape and init are the same.
+pub fn initial_params(plan: &Plan, run: usize) -> Result<Vec<f32>, crate::Error> {
+    let family = plan.family_of(run / plan.seeds);
+    let settings = lane_settings(plan, &[run]);
+    Ok(build_ensemble(family, &settings, &[plan.run_seed(run)])?.params(0))
+}
+
 /// Each run's settings (one per point, shared by its seeds).
 fn lane_settings(plan: &Plan, runs: &[usize]) -> Vec<Settings> {
     let mut out: Vec<Settings> = Vec::with_capacity(runs.len());

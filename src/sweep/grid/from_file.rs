@@ -81,7 +81,12 @@ fn check_name(name: &str, file: &ExperimentFile, widths: &BTreeSet<String>) -> R
     if kind_of(name) != Kind::Width || widths.contains(name) {
         return Ok(());
     }
-    let known = ORDER.iter().map(|(n, _)| *n).filter(|n| *n != WIDTHS).chain(widths.iter().map(String::as_str));
+    let parity = matches!(file.problem, ProblemConfig::Parity { .. });
+    let known = ORDER
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != WIDTHS && (parity || *n != "bits"))
+        .chain(widths.iter().map(String::as_str));
     let close = known.min_by_key(|k| strsim::damerau_levenshtein(name, k)).unwrap_or_default();
     Err(err(format!(
         "grid.{name} is not an axis: the grid takes fields of [training], architecture, bits, and widths named by a layer's units = \"...\" (did you mean `{close}`?)"

@@ -25,7 +25,7 @@ mod from_file;
 mod values;
 
 pub use from_file::check_training;
-pub use values::Values;
+pub use values::{short_number, Values};
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -101,7 +101,7 @@ const FIRST_LANE_AXIS: &str = "init";
 const ALWAYS: [&str; 7] = ["architecture", "optimizer", "batch_size", "activation", "lr", "l2", "l1"];
 
 /// Fields of `[training]` that cannot be axes.
-const NOT_AXES: [&str; 3] = ["epochs", "loss", "metric"];
+pub const NOT_AXES: [&str; 3] = ["epochs", "loss", "metric"];
 
 /// The kind of the axis called `name` (any unknown name is a width axis).
 pub fn kind_of(name: &str) -> Kind {
@@ -270,7 +270,7 @@ impl Grid {
         let c = self.coords(p);
         names
             .iter()
-            .filter_map(|n| self.axis(n).map(|(i, a)| format!("{n} {}", a.values.label(c[i]))))
+            .filter_map(|n| self.axis(n).map(|(i, a)| format!("{n} {}", a.values.short(c[i]))))
             .collect::<Vec<_>>()
             .join(" · ")
     }

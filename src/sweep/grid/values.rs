@@ -81,6 +81,15 @@ impl Values {
         }
     }
 
+    /// Value `i` for tables and figures: numbers to 4 significant digits
+    /// ([`short_number`]), everything else as [`Self::label`].
+    pub fn short(&self, i: usize) -> String {
+        match self {
+            Values::Number(v) => short_number(v[i]),
+            _ => self.label(i),
+        }
+    }
+
     /// Value `i` as a number, for axes drawn on a numeric scale.
     pub fn number(&self, i: usize) -> Option<f64> {
         match self {
@@ -128,5 +137,32 @@ mod erased {
         fn json(&self) -> serde_json::Value {
             serde_json::to_value(self).expect("plain data serialises")
         }
+    }
+}
+
+/// A number as a person writes it, to 4 significant digits: 0.001, 0.3162,
+/// 1, 2000, 1e-5, 2.5e6 (tables and figures; files keep every digit).
+pub fn short_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-4..1e6).contains(&a) {
+        // Up to 4 significant digits, trailing zeros dropped.
+        let digits = (4 - 1 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{v:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{v:.2e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+        format!("{m}e{e}")
     }
 }
