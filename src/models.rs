@@ -138,6 +138,7 @@ impl<F: Real> Network<F> {
         if x.nrows() != y.nrows() {
             return Err(crate::Error::RowMismatch { what: "backward", x_rows: x.nrows(), y_rows: y.nrows() });
         }
+        let _flush = crate::ensemble::Flush::new();
         let mut ws = Workspace::new(&self.inner, x.nrows(), y.ncols());
         ws.load_shared_x(x, 1);
         ws.load_shared_y(y, 1);

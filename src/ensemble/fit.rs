@@ -8,7 +8,7 @@
 //! epoch after the last batch.
 
 use super::workspace::Penalty;
-use super::{Ensemble, Workspace};
+use super::{Ensemble, Flush, Workspace};
 use crate::data::{check_features, check_targets};
 use crate::error::{Error, Result};
 use crate::losses::Loss;
@@ -80,6 +80,7 @@ impl<F: Real> Ensemble<F> {
         mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
         self.check_fit(x, y, cfg, optimizers)?;
+        let _flush = Flush::new();
         let k_n = self.members;
         let n = x.nrows();
         let full = cfg.batch_size >= n;
@@ -258,6 +259,7 @@ impl<F: Real> Trainer<F> {
                 got: self.state.members(),
             });
         }
+        let _flush = Flush::new();
         self.ws.load_shared_x(x, k_n);
         self.ws.load_shared_y(y, k_n);
         ens.forward(&mut self.ws, rows, ens.dense.len());

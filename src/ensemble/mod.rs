@@ -9,11 +9,13 @@
 //! implementation of the math; members never interact, and a member's
 //! arithmetic does not depend on K (see [`kernels`]).
 
+mod denormals;
 mod fit;
 pub mod kernels;
 mod output_pass;
 mod workspace;
 
+pub use denormals::Flush;
 pub use fit::{EpochReport, FitConfig, Trainer};
 pub(crate) use workspace::workspace_grads;
 pub use workspace::Workspace;
@@ -330,6 +332,7 @@ impl<F: Real> Ensemble<F> {
     /// Output of layer `j` for every member, for inputs `x` (rows = samples):
     /// the course's `forward_upto`. Result `[member]` of shape (rows, dim).
     pub fn forward_upto(&self, j: usize, x: ArrayView2<F>) -> Result<Vec<Array2<F>>> {
+        let _flush = Flush::new();
         if j >= self.layers.len() {
             return Err(Error::LayerIndex { index: j, len: self.layers.len() });
         }
