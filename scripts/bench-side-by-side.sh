@@ -66,3 +66,6 @@ cargo bench -q --bench dense 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
 
 echo "== peers: dense training step, one core (samples/s)"
 OMP_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false taskset -c 0 "$venv/bin/python" "$peers/mlp_bench.py"
+
+echo "== netsweep: a lane axis does not split ensembles (issue #13)"
+scripts/bench-momentum-axis.sh 5 | tail -1
