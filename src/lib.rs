@@ -24,6 +24,7 @@
 //! one architecture in lockstep with the same kernels.
 
 pub mod activations;
+pub mod cli;
 pub mod data;
 pub mod ensemble;
 pub mod error;

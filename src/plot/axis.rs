@@ -1,7 +1,7 @@
 //! Axes: linear f64 coordinates with ticks chosen here (log axes are
 //! linear axes over log10 values), range padding and 1-2-5 tick steps.
 
-use super::style::num;
+use crate::sweep::grid::short_number as num;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, KeyPointWeight, Ranged};
 use std::ops::Range;
 

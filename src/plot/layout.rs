@@ -3,7 +3,8 @@
 //! of panels.
 
 use super::axis::{Axis, Ticked};
-use super::style::{size, text, text_width, Area, PResult, AXIS, GRID, INK, MUTED};
+use super::text::{text, text_width};
+use super::theme::{size, Area, PResult, AXIS, GRID, INK, MUTED};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 

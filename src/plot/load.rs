@@ -5,7 +5,8 @@
 
 pub use super::view::{Choice, Coord, Facet, Role, View};
 use crate::sweep::aggregate::{PointSummary, Summary};
-use crate::sweep::output::{Manifest, MANIFEST, RUNS, SUMMARY};
+use crate::sweep::manifest::Manifest;
+use crate::sweep::output::{MANIFEST, RUNS, SUMMARY};
 use crate::sweep::record::RunRecord;
 use crate::sweep::SweepError;
 use std::collections::BTreeMap;

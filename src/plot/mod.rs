@@ -18,6 +18,7 @@ mod load;
 mod rate;
 mod style;
 mod text;
+mod theme;
 mod view;
 
 use crate::sweep::output::write_atomic;

@@ -1,72 +1,15 @@
-//! Shared look of every figure: the embedded font, colours, number
-//! formatting and text drawing (axes and layout live in `axis` and
-//! `layout` and are re-exported here).
+//! Shared look of every figure: colours and number formatting, with the
+//! font, sizes, text drawing, axes and layout of the leaf modules (`theme`,
+//! `text`, `axis`, `layout`) re-exported here, so figures import one module.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
-use std::sync::OnceLock;
 
 pub use super::axis::{pad, Axis};
 pub use super::layout::{
     arch_grid, grid, header, header_height, panel, panel_top, segments, wrap_cols, Mark, PanelSpec, X_LABELS, Y_LABELS,
 };
-
-/// DejaVu Sans, embedded so plots never depend on the fonts of the machine.
-pub static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-/// The family every text style names.
-pub const FAMILY: &str = "sans-serif";
-
-/// Registers the embedded font with plotters (once per process).
-pub fn register_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT_BYTES).is_ok());
-    if ok {
-        Ok(())
-    } else {
-        Err("the embedded DejaVu Sans font could not be loaded".into())
-    }
-}
-
-/// A drawing error, as text (plotters' errors are generic over the backend).
-#[derive(Debug)]
-pub struct PlotError(pub String);
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for PlotError {
-    fn from(e: DrawingAreaErrorKind<E>) -> Self {
-        PlotError(e.to_string())
-    }
-}
-
-/// Result of drawing.
-pub type PResult<T = ()> = Result<T, PlotError>;
-/// A drawing area in pixels.
-pub type Area<DB> = DrawingArea<DB, Shift>;
-
-/// Font sizes in pixels.
-pub mod size {
-    /// Figure title.
-    pub const TITLE: u32 = 26;
-    /// Line under the title.
-    pub const SUBTITLE: u32 = 16;
-    /// Panel caption.
-    pub const PANEL: u32 = 16;
-    /// Axis description.
-    pub const DESC: u32 = 16;
-    /// Tick labels.
-    pub const TICK: u32 = 14;
-    /// Legend entries.
-    pub const LEGEND: u32 = 16;
-}
-
-/// Near-black text.
-pub const INK: RGBColor = RGBColor(34, 34, 34);
-/// Secondary text.
-pub const MUTED: RGBColor = RGBColor(96, 96, 96);
-/// Grid lines.
-pub const GRID: RGBColor = RGBColor(226, 226, 226);
-/// Axis lines.
-pub const AXIS: RGBColor = RGBColor(120, 120, 120);
+pub use super::text::text;
+pub use super::theme::{register_font, size, Area, PResult, INK, MUTED};
 
 /// Okabe–Ito colours (distinguishable with colour-vision deficiencies);
 /// architecture i of the grid always gets colour i.
@@ -134,25 +77,6 @@ pub fn num(v: f64) -> String {
 /// A rate as "0.87".
 pub fn rate(v: f64) -> String {
     format!("{v:.2}")
-}
-
-/// Draws `s` at `pos` in `size`-pixel type, anchored by `h` (left, center,
-/// right) and `v` (top and middle of the capitals, or bottom of the descenders).
-pub fn text<DB: DrawingBackend>(
-    area: &Area<DB>,
-    s: &str,
-    pos: (i32, i32),
-    size: u32,
-    color: RGBColor,
-    h: HPos,
-    v: VPos,
-) -> PResult {
-    super::text::draw(area, s, pos, size, color, h, v, false)
-}
-
-/// Width in pixels of `s` in `size`-pixel type.
-pub fn text_width(s: &str, size: u32) -> i32 {
-    super::text::width(s, size).ceil() as i32
 }
 
 #[cfg(test)]

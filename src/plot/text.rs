@@ -9,7 +9,7 @@
 //! viewer lays out. Both use the same anchors and baseline, so figures look
 //! alike in either format.
 
-use super::style::{PResult, FAMILY};
+use super::theme::{Area, PResult, FAMILY};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
@@ -113,7 +113,7 @@ fn parse(b: &[u8]) -> Option<Metrics> {
 
 fn metrics() -> Option<&'static Metrics> {
     static M: OnceLock<Option<Metrics>> = OnceLock::new();
-    M.get_or_init(|| parse(super::style::FONT_BYTES)).as_ref()
+    M.get_or_init(|| parse(super::theme::FONT_BYTES)).as_ref()
 }
 
 /// Glyph pen offsets (pixels from the start) and left bearings, plus the total advance.
@@ -224,6 +224,25 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// Draws `s` at `pos` in `size`-pixel type, anchored by `h` (left, center,
+/// right) and `v` (top and middle of the capitals, or bottom of the descenders).
+pub fn text<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: &str,
+    pos: (i32, i32),
+    size: u32,
+    color: RGBColor,
+    h: HPos,
+    v: VPos,
+) -> PResult {
+    draw(area, s, pos, size, color, h, v, false)
+}
+
+/// Width in pixels of `s` in `size`-pixel type.
+pub fn text_width(s: &str, size: u32) -> i32 {
+    width(s, size).ceil() as i32
 }
 
 #[cfg(test)]

@@ -12,41 +12,15 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::output::{self, Manifest};
+use super::manifest::{now, Manifest, MergeInfo, MergedShard};
+use super::output;
 use super::plan::{self, Plan};
 use super::resume::{self, ChunkRead, RunsReader};
 use super::shard::{self, Shard, ShardInfo, SHARDS};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// What a merged manifest records about its shards.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MergeInfo {
-    /// Number of shards.
-    pub shards: usize,
-    /// Per shard, in index order: runs, threads, wall seconds and throughput.
-    pub shard_runs: Vec<MergedShard>,
-    /// Seconds the merge itself took.
-    pub merge_seconds: f64,
-}
-
-/// One merged shard.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MergedShard {
-    /// Shard index.
-    pub index: usize,
-    /// Its runs.
-    pub runs: usize,
-    /// Its worker threads.
-    pub threads: usize,
-    /// Its wall time (last attempt).
-    pub wall_seconds: Option<f64>,
-    /// Its throughput (last attempt).
-    pub network_epochs_per_second: Option<f64>,
-}
 
 /// What `sweep merge` hands back.
 pub struct MergeResult {
@@ -226,9 +200,9 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
     let shard_manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
     let mut manifest =
         Manifest::start(&plan, &reference.experiment_file, shard_manifests.iter().map(|m| m.threads).sum());
-    manifest.started_at = shard_manifests.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(output::now);
+    manifest.started_at = shard_manifests.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(now);
     manifest.status = "complete".into();
-    manifest.finished_at = Some(output::now());
+    manifest.finished_at = Some(now());
     // The array's critical path and its combined throughput (shards running side by side).
     manifest.wall_seconds = shard_manifests.iter().filter_map(|m| m.wall_seconds).reduce(f64::max);
     manifest.network_epochs_per_second = Some(shard_manifests.iter().filter_map(|m| m.network_epochs_per_second).sum());

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod family;
 pub mod grid;
+pub mod manifest;
 pub mod merge;
 pub mod output;
 pub mod overrides;

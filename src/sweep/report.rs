@@ -3,7 +3,7 @@
 //! closing lines (where the files are, throughput).
 
 use super::aggregate::Summary;
-use super::output::Manifest;
+use super::manifest::Manifest;
 use super::plan::Plan;
 use std::fmt::Write;
 use std::path::Path;

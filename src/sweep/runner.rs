@@ -22,7 +22,8 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::output::{self, Manifest, Start};
+use super::manifest::{now, Manifest};
+use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
 use super::progress::Progress;
 use super::record::RunRecord;
@@ -253,7 +254,7 @@ impl Job<'_> {
         })?;
         let wall = t0.elapsed().as_secs_f64();
         manifest.status = "complete".into();
-        manifest.finished_at = Some(output::now());
+        manifest.finished_at = Some(now());
         manifest.wall_seconds = Some(wall);
         manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs) as f64 / wall.max(1e-9));
         output::write_json(&dir.join(output::MANIFEST), &manifest)?;
