@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 /// `manifest.json`: what was run, by which build, how fast.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
-    /// "running" while the sweep trains, "interrupted" after a signal
-    /// stopped it (resumable), "complete" at the end.
-    pub status: String,
+    /// Where the sweep stands.
+    pub status: Status,
     /// Experiment name.
     pub name: String,
     /// SHA-256 of the resolved experiment (JSON form of `experiment`).
@@ -81,7 +80,7 @@ impl Manifest {
     pub fn start(plan: &Plan, experiment_file: &str, threads: usize) -> Self {
         let commit = env!("NETSWEEP_GIT_COMMIT");
         Manifest {
-            status: "running".into(),
+            status: Status::Running,
             name: plan.name.clone(),
             experiment_hash: plan.hash.clone(),
             experiment: plan.file.clone(),
@@ -108,6 +107,28 @@ impl Manifest {
             resumed_runs: None,
             merged: None,
         }
+    }
+}
+
+/// Where a sweep (or a shard) stands, as `manifest.json` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Training (or killed while training: resumable).
+    Running,
+    /// Stopped by a signal after saving the chunks in progress (resumable).
+    Interrupted,
+    /// Every run trained and every file written.
+    Complete,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Running => "running",
+            Status::Interrupted => "interrupted",
+            Status::Complete => "complete",
+        })
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::manifest::{now, Manifest, MergeInfo, MergedShard};
+use super::manifest::{now, Manifest, MergeInfo, MergedShard, Status};
 use super::output;
 use super::plan::{self, Plan};
 use super::resume::{self, ChunkRead, RunsReader};
@@ -46,20 +46,37 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             format!("no {SHARDS}/ folder here: pass the results folder the shards ran with (their --out)"),
         ));
     }
+    let n = shard_count(&shards_dir)?;
+    let (manifests, missing) = shard_manifests(dir, n)?;
+    let reference = reference_manifest(&shards_dir, &manifests, &missing)?;
+    let plan = resolve_reference(&shards_dir, &reference)?;
+    let chunks = plan.chunks();
+    let split = shard::assign(&chunks, n);
+    check_shards(dir, &plan, &reference, &manifests, missing, (&chunks, &split))?;
+    check_folder(dir, &plan, &reference, force)?;
+    let summary = write_merged(dir, &plan, &chunks, &split, n)?;
+    let summary = output::write_summary(dir, summary, Vec::new())?;
+    let manifest = merged_manifest(&plan, &reference, manifests.into_iter().flatten().collect(), t0);
+    output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+    Ok(MergeResult { summary, manifest })
+}
+
+/// N, from the shard folders (`I-of-N`) present; all must agree.
+fn shard_count(shards_dir: &Path) -> Result<usize, SweepError> {
     let mut found: BTreeMap<usize, Vec<Shard>> = BTreeMap::new();
-    for e in std::fs::read_dir(&shards_dir).map_err(|e| SweepError::io(&shards_dir, e))? {
-        let e = e.map_err(|e| SweepError::io(&shards_dir, e))?;
+    for e in std::fs::read_dir(shards_dir).map_err(|e| SweepError::io(shards_dir, e))? {
+        let e = e.map_err(|e| SweepError::io(shards_dir, e))?;
         if let Some(s) = e.file_name().to_str().and_then(Shard::from_folder_name) {
             if e.path().is_dir() {
                 found.entry(s.count).or_default().push(s);
             }
         }
     }
-    let n = match found.len() {
-        0 => return Err(problem(&shards_dir, "holds no shard folders (named I-of-N)".into())),
+    match found.len() {
+        0 => Err(problem(shards_dir, "holds no shard folders (named I-of-N)".into())),
         1 => match found.keys().next() {
-            Some(&n) if n <= super::shard::MAX_SHARDS => n,
-            _ => return Err(problem(&shards_dir, "holds a shard folder with an impossible shard count".into())),
+            Some(&n) if n <= super::shard::MAX_SHARDS => Ok(n),
+            _ => Err(problem(shards_dir, "holds a shard folder with an impossible shard count".into())),
         },
         _ => {
             let splits: Vec<String> = found
@@ -69,19 +86,21 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
                     format!("N={n} ({})", names.join(", "))
                 })
                 .collect();
-            return Err(problem(
-                &shards_dir,
+            Err(problem(
+                shards_dir,
                 format!(
                     "holds shards of different splits: {}; remove the folders of the split you do not want",
                     splits.join("; ")
                 ),
-            ));
+            ))
         }
-    };
+    }
+}
 
-    // Manifests of the shards present.
+/// The manifest of each shard 0..n (None where missing) and the missing folders' names.
+fn shard_manifests(dir: &Path, n: usize) -> Result<(Vec<Option<Manifest>>, Vec<String>), SweepError> {
     let mut missing = Vec::new();
-    let mut manifests: Vec<Option<Manifest>> = Vec::with_capacity(n);
+    let mut manifests = Vec::with_capacity(n);
     for i in 0..n {
         let s = Shard { index: i, count: n };
         let sdir = s.dir(dir);
@@ -91,7 +110,15 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
         }
         manifests.push(m);
     }
-    // The experiment: the hash most shards hold (ties: the lowest shard's).
+    Ok((manifests, missing))
+}
+
+/// The experiment: the hash most shards hold (ties: the lowest shard's).
+fn reference_manifest(
+    shards_dir: &Path,
+    manifests: &[Option<Manifest>],
+    missing: &[String],
+) -> Result<Manifest, SweepError> {
     let mut votes: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (i, m) in manifests.iter().enumerate() {
         if let Some(m) = m {
@@ -99,50 +126,72 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             v.0 += 1;
         }
     }
-    let Some(reference) = votes
+    votes
         .iter()
         .max_by_key(|(_, (count, first))| (*count, std::cmp::Reverse(*first)))
         .and_then(|(_, (_, first))| manifests[*first].clone())
-    else {
-        return Err(problem(
-            &shards_dir,
-            format!("none of the {n} shards of this split has a manifest.json: missing {}", missing.join(", ")),
-        ));
-    };
-    let ref_json = serde_json::to_value(&reference.experiment).unwrap_or_default();
-    let mut foreign = Vec::new();
-    for (i, m) in manifests.iter().enumerate() {
-        if let Some(m) = m.as_ref().filter(|m| m.experiment_hash != reference.experiment_hash) {
-            let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
-            foreign.push(format!(
-                "{}-of-{n} (`{}`, hash {}…: {})",
-                i,
-                m.name,
-                &m.experiment_hash[..12.min(m.experiment_hash.len())],
-                resume::differences_phrase(&ref_json, &theirs)
-            ));
-        }
-    }
+        .ok_or_else(|| {
+            problem(
+                shards_dir,
+                format!(
+                    "none of the {} shards of this split has a manifest.json: missing {}",
+                    manifests.len(),
+                    missing.join(", ")
+                ),
+            )
+        })
+}
 
+/// The reference experiment's plan; it must resolve to the hash it recorded.
+fn resolve_reference(shards_dir: &Path, reference: &Manifest) -> Result<Plan, SweepError> {
     let plan = plan::resolve(reference.experiment.clone(), &reference.name, reference.overrides.clone())?;
     if plan.hash != reference.experiment_hash {
         return Err(problem(
-            &shards_dir,
+            shards_dir,
             format!(
                 "the shards' experiment resolves to hash {}…, not the {}… their manifests record (edited manifest, or another netsweep version?)",
-                &plan.hash[..12],
-                &reference.experiment_hash[..12.min(reference.experiment_hash.len())]
+                short_hash(&plan.hash),
+                short_hash(&reference.experiment_hash)
             ),
         ));
     }
-    let chunks = plan.chunks();
-    let split = shard::assign(&chunks, n);
+    Ok(plan)
+}
+
+/// The first 12 characters of a hash (fewer if it is shorter).
+fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
+
+/// Every shard present, of this experiment, split as this netsweep splits,
+/// and complete; otherwise one message listing every problem.
+fn check_shards(
+    dir: &Path,
+    plan: &Plan,
+    reference: &Manifest,
+    manifests: &[Option<Manifest>],
+    missing: Vec<String>,
+    (chunks, split): (&[plan::Chunk], &[Vec<usize>]),
+) -> Result<(), SweepError> {
+    let n = manifests.len();
+    let ref_json = serde_json::to_value(&reference.experiment).unwrap_or_default();
+    let mut foreign = Vec::new();
     let mut incomplete = Vec::new();
     for (i, m) in manifests.iter().enumerate() {
-        let Some(m) = m.as_ref().filter(|m| m.experiment_hash == plan.hash) else { continue };
+        let Some(m) = m else { continue };
         let s = Shard { index: i, count: n };
+        if m.experiment_hash != plan.hash {
+            let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
+            foreign.push(format!(
+                "{i}-of-{n} (`{}`, hash {}…: {})",
+                m.name,
+                short_hash(&m.experiment_hash),
+                resume::differences_phrase(&ref_json, &theirs)
+            ));
+            continue;
+        }
         let mine: Vec<_> = split[i].iter().map(|&c| chunks[c].clone()).collect();
-        let expected = ShardInfo::new(s, &chunks, &mine);
+        let expected = ShardInfo::new(s, chunks, &mine);
         match &m.shard {
             Some(info) if info.index == i && info.count == n && info.chunks == expected.chunks && info.runs == expected.runs => {}
             Some(info) => foreign.push(format!(
@@ -151,7 +200,7 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             )),
             None => foreign.push(format!("{} (its manifest is not a shard's)", s.folder_name())),
         }
-        if m.status != "complete" {
+        if m.status != Status::Complete {
             let lines = count_lines(&s.dir(dir).join(output::RUNS));
             incomplete.push(format!(
                 "{} (status {}, {lines} of {} runs in runs.jsonl; run its `sweep run … --shard {s}` again to resume it)",
@@ -161,68 +210,64 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             ));
         }
     }
-    if !missing.is_empty() || !foreign.is_empty() || !incomplete.is_empty() {
-        let mut msg = format!(
-            "cannot merge: {n} shards of `{}` (hash {}…) expected",
-            reference.name,
-            &reference.experiment_hash[..12.min(reference.experiment_hash.len())]
-        );
-        if !missing.is_empty() {
-            msg.push_str(&format!("\n  missing: {}", missing.join(", ")));
-        }
-        if !foreign.is_empty() {
-            msg.push_str(&format!("\n  from another experiment: {}", foreign.join("; ")));
-        }
-        if !incomplete.is_empty() {
-            msg.push_str(&format!("\n  incomplete: {}", incomplete.join("; ")));
-        }
-        return Err(problem(&shards_dir, msg));
+    if missing.is_empty() && foreign.is_empty() && incomplete.is_empty() {
+        return Ok(());
     }
-
-    // The folder itself: refuse another experiment's results unless forced.
-    if let Some(m) = output::read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })? {
-        if m.experiment_hash != plan.hash && !force {
-            let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
-            return Err(SweepError::Output {
-                path: dir.to_path_buf(),
-                msg: format!(
-                    "holds results of a different experiment (`{}`: {}); use --force to replace them",
-                    m.name,
-                    resume::differences_phrase(&theirs, &ref_json)
-                ),
-            });
+    let mut msg = format!(
+        "cannot merge: {n} shards of `{}` (hash {}…) expected",
+        reference.name,
+        short_hash(&reference.experiment_hash)
+    );
+    for (what, list) in [("missing", missing), ("from another experiment", foreign), ("incomplete", incomplete)] {
+        if !list.is_empty() {
+            msg.push_str(&format!("\n  {what}: {}", list.join(if what == "missing" { ", " } else { "; " })));
         }
     }
+    Err(problem(&dir.join(SHARDS), msg))
+}
 
-    let summary = write_merged(dir, &plan, &chunks, &split, n)?;
-    let summary = output::write_summary(dir, summary, Vec::new())?;
+/// The folder itself: another experiment's results are refused unless forced.
+fn check_folder(dir: &Path, plan: &Plan, reference: &Manifest, force: bool) -> Result<(), SweepError> {
+    let Some(m) = output::read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })? else {
+        return Ok(());
+    };
+    if m.experiment_hash == plan.hash || force {
+        return Ok(());
+    }
+    let theirs = serde_json::to_value(&m.experiment).unwrap_or_default();
+    let ours = serde_json::to_value(&reference.experiment).unwrap_or_default();
+    Err(SweepError::Output {
+        path: dir.to_path_buf(),
+        msg: format!(
+            "holds results of a different experiment (`{}`: {}); use --force to replace them",
+            m.name,
+            resume::differences_phrase(&theirs, &ours)
+        ),
+    })
+}
 
-    let shard_manifests: Vec<Manifest> = manifests.into_iter().flatten().collect();
-    let mut manifest =
-        Manifest::start(&plan, &reference.experiment_file, shard_manifests.iter().map(|m| m.threads).sum());
-    manifest.started_at = shard_manifests.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(now);
-    manifest.status = "complete".into();
+/// The merged folder's manifest: the shards' earliest start, their
+/// critical path and their combined throughput (shards run side by side).
+fn merged_manifest(plan: &Plan, reference: &Manifest, shards: Vec<Manifest>, t0: Instant) -> Manifest {
+    let mut manifest = Manifest::start(plan, &reference.experiment_file, shards.iter().map(|m| m.threads).sum());
+    manifest.started_at = shards.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(now);
+    manifest.status = Status::Complete;
     manifest.finished_at = Some(now());
-    // The array's critical path and its combined throughput (shards running side by side).
-    manifest.wall_seconds = shard_manifests.iter().filter_map(|m| m.wall_seconds).reduce(f64::max);
-    manifest.network_epochs_per_second = Some(shard_manifests.iter().filter_map(|m| m.network_epochs_per_second).sum());
-    manifest.merged = Some(MergeInfo {
-        shards: n,
-        shard_runs: shard_manifests
-            .iter()
-            .enumerate()
-            .map(|(i, m)| MergedShard {
-                index: i,
-                runs: m.runs,
-                threads: m.threads,
-                wall_seconds: m.wall_seconds,
-                network_epochs_per_second: m.network_epochs_per_second,
-            })
-            .collect(),
-        merge_seconds: t0.elapsed().as_secs_f64(),
-    });
-    output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-    Ok(MergeResult { summary, manifest })
+    manifest.wall_seconds = shards.iter().filter_map(|m| m.wall_seconds).reduce(f64::max);
+    manifest.network_epochs_per_second = Some(shards.iter().filter_map(|m| m.network_epochs_per_second).sum());
+    let shard_runs = shards
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MergedShard {
+            index: i,
+            runs: m.runs,
+            threads: m.threads,
+            wall_seconds: m.wall_seconds,
+            network_epochs_per_second: m.network_epochs_per_second,
+        })
+        .collect();
+    manifest.merged = Some(MergeInfo { shards: shards.len(), shard_runs, merge_seconds: t0.elapsed().as_secs_f64() });
+    manifest
 }
 
 /// Copies the shards' records into `dir/runs.jsonl` in run order (through a

@@ -22,7 +22,7 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::manifest::{now, Manifest};
+use super::manifest::{now, Manifest, Status};
 use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
 use super::progress::Progress;
@@ -155,41 +155,89 @@ type Trained = (usize, Result<(Vec<RunRecord>, Vec<u8>), crate::Error>);
 
 impl Job<'_> {
     fn run(self, start: Start) -> Result<(Manifest, Option<Summary>), SweepError> {
-        let (plan, dir, chunks) = (self.plan, self.dir, self.chunks);
         let t0 = Instant::now();
-        let runs_path = dir.join(output::RUNS);
-        let mut manifest = Manifest::start(plan, &self.opts.experiment_file, self.threads);
+        let runs_path = self.dir.join(output::RUNS);
+        let mut manifest = self.start_manifest();
+        // Shards cannot aggregate: their grid points are incomplete.
+        let mut agg = self.info.is_none().then(|| Summing::new(self.plan));
+        let scan = self.scan_earlier_attempt(&start, &runs_path, &mut manifest, agg.as_mut())?;
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        let (done, runs_file) = self.train_and_write(&runs_path, &scan, manifest.runs, agg.as_mut())?;
+        let first = scan.chunks_done;
+        let trained: usize = self.chunks[first..done].iter().map(|c| c.end - c.start).sum();
+        let sync_runs = || runs_file.sync_all().map_err(|e| SweepError::io(&runs_path, e));
+        self.record_speed(&mut manifest, trained, t0);
+        if done < self.chunks.len() {
+            sync_runs()?;
+            return Err(self.stopped(&mut manifest, done, &runs_path)?);
+        }
+        // runs.jsonl goes to disk while the summary is built and written.
+        let summary = std::thread::scope(|s| {
+            let synced = s.spawn(sync_runs);
+            let summary = agg.map(|agg| agg.write(self.dir)).transpose();
+            synced.join().expect("the sync thread does not panic")?;
+            summary
+        })?;
+        manifest.status = Status::Complete;
+        manifest.finished_at = Some(now());
+        self.record_speed(&mut manifest, trained, t0);
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        Ok((manifest, summary))
+    }
+
+    /// The manifest of this attempt (a shard's counts its own runs only).
+    fn start_manifest(&self) -> Manifest {
+        let mut manifest = Manifest::start(self.plan, &self.opts.experiment_file, self.threads);
         if let Some(info) = &self.info {
             manifest.runs = info.runs;
-            manifest.network_epochs = (info.runs * plan.epochs) as u64;
+            manifest.network_epochs = (info.runs * self.plan.epochs) as u64;
         }
         manifest.shard = self.info.clone();
-        let runs_total = manifest.runs;
-        // Shards cannot aggregate: their grid points are incomplete.
-        let mut agg = self.info.is_none().then(|| Summing::new(plan));
-        let mut scan = Scan::default();
-        if let Start::Resume(old) = &start {
-            scan = resume::scan(&runs_path, plan, chunks, |r| {
-                if let Some(a) = agg.as_mut() {
-                    a.push(r)
-                }
-            })?;
-            if scan.dropped_bytes > 0 {
-                resume::truncate(&runs_path, scan.keep_bytes)?;
+        manifest
+    }
+
+    /// On resume: the complete chunks already in runs.jsonl (fed to the
+    /// aggregation), with anything after them cut off.
+    fn scan_earlier_attempt(
+        &self,
+        start: &Start,
+        runs_path: &Path,
+        manifest: &mut Manifest,
+        mut agg: Option<&mut Summing>,
+    ) -> Result<Scan, SweepError> {
+        let Start::Resume(old) = start else { return Ok(Scan::default()) };
+        let scan = resume::scan(runs_path, self.plan, self.chunks, |r| {
+            if let Some(a) = agg.as_mut() {
+                a.push(r)
             }
-            manifest.started_at = old.started_at.clone();
-            manifest.resumed_runs = Some(scan.runs_done);
-            if !self.opts.quiet {
-                eprintln!("{}", scan.describe(chunks.len(), runs_total));
-            }
+        })?;
+        if scan.dropped_bytes > 0 {
+            resume::truncate(runs_path, scan.keep_bytes)?;
         }
-        output::write_json(&dir.join(output::MANIFEST), &manifest)?;
+        manifest.started_at = old.started_at.clone();
+        manifest.resumed_runs = Some(scan.runs_done);
+        if !self.opts.quiet {
+            eprintln!("{}", scan.describe(self.chunks.len(), manifest.runs));
+        }
+        Ok(scan)
+    }
+
+    /// Trains the chunks left on the pool and appends their records in chunk
+    /// order; returns how many chunks are in runs.jsonl at the end (fewer
+    /// than all when stopped) and the file.
+    fn train_and_write(
+        &self,
+        runs_path: &Path,
+        scan: &Scan,
+        runs_total: usize,
+        agg: Option<&mut Summing>,
+    ) -> Result<(usize, std::fs::File), SweepError> {
+        let (plan, chunks) = (self.plan, self.chunks);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&runs_path)
-            .map_err(|e| SweepError::io(&runs_path, e))?;
-
+            .open(runs_path)
+            .map_err(|e| SweepError::io(runs_path, e))?;
         let first = scan.chunks_done;
         let next = AtomicUsize::new(first);
         let failed = AtomicBool::new(false);
@@ -198,7 +246,6 @@ impl Job<'_> {
         let (tx, rx) = mpsc::sync_channel::<Trained>(4 * self.threads);
         let mut progress = Progress::new(runs_total - scan.runs_done, self.opts.quiet);
         let pool = self.pool;
-
         let written = std::thread::scope(|s| {
             s.spawn(|| {
                 pool.broadcast(|_| loop {
@@ -220,45 +267,37 @@ impl Job<'_> {
                 });
                 drop(tx);
             });
-            let r = write_in_order(&runs_path, file, first, rx, agg.as_mut(), &mut progress);
+            let r = write_in_order(runs_path, file, first, rx, agg, &mut progress);
             if r.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
             r
         });
         progress.finish();
-        let (done, runs_file) = written?;
-        let sync_runs = || runs_file.sync_all().map_err(|e| SweepError::io(&runs_path, e));
-        let trained: usize = chunks[first..done].iter().map(|c| c.end - c.start).sum();
+        written
+    }
+
+    /// Wall time so far and the throughput of the runs this attempt trained.
+    fn record_speed(&self, manifest: &mut Manifest, trained: usize, t0: Instant) {
         let wall = t0.elapsed().as_secs_f64();
         manifest.wall_seconds = Some(wall);
-        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs) as f64 / wall.max(1e-9));
-        if done < chunks.len() {
-            let saved: usize = chunks[..done].iter().map(|c| c.end - c.start).sum();
-            manifest.status = "interrupted".into();
-            sync_runs()?;
-            output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-            let msg = format!("stopped by a signal: {saved} of {runs_total} runs are saved in {}", runs_path.display());
-            return Err(if stop_ext.is_some_and(|s| s.load(Ordering::Relaxed)) {
-                SweepError::Stopped(msg)
-            } else {
-                SweepError::Interrupted(format!("the workers stopped early; {saved} of {runs_total} runs were saved"))
-            });
-        }
-        // runs.jsonl goes to disk while the summary is built and written.
-        let summary = std::thread::scope(|s| {
-            let synced = s.spawn(sync_runs);
-            let summary = agg.map(|agg| agg.write(dir)).transpose();
-            synced.join().expect("the sync thread does not panic")?;
-            summary
-        })?;
-        let wall = t0.elapsed().as_secs_f64();
-        manifest.status = "complete".into();
-        manifest.finished_at = Some(now());
-        manifest.wall_seconds = Some(wall);
-        manifest.network_epochs_per_second = (trained > 0).then(|| (trained * plan.epochs) as f64 / wall.max(1e-9));
-        output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-        Ok((manifest, summary))
+        manifest.network_epochs_per_second =
+            (trained > 0).then(|| (trained * self.plan.epochs) as f64 / wall.max(1e-9));
+    }
+
+    /// A sweep that stopped before its last chunk: the manifest says so, and
+    /// the error says why (a signal, or a worker that failed).
+    fn stopped(&self, manifest: &mut Manifest, done: usize, runs_path: &Path) -> Result<SweepError, SweepError> {
+        let saved: usize = self.chunks[..done].iter().map(|c| c.end - c.start).sum();
+        let runs_total = manifest.runs;
+        manifest.status = Status::Interrupted;
+        output::write_json(&self.dir.join(output::MANIFEST), manifest)?;
+        let msg = format!("stopped by a signal: {saved} of {runs_total} runs are saved in {}", runs_path.display());
+        Ok(if self.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            SweepError::Stopped(msg)
+        } else {
+            SweepError::Interrupted(format!("the workers stopped early; {saved} of {runs_total} runs were saved"))
+        })
     }
 }
 
