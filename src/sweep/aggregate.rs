@@ -6,7 +6,7 @@
 
 use super::grid::{Grid, Params};
 use super::plan::{Criterion, Plan};
-use super::record::RunRecord;
+use super::record::{Outcome, RunRecord};
 use super::stats::{quantile, wilson, MeanStd, Quantiles, Z95};
 use serde::{Deserialize, Serialize};
 
@@ -168,7 +168,7 @@ fn series<'a>(curves: impl Iterator<Item = &'a [f32]>, len: usize) -> SeriesStat
 pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> PointSummary {
     runs.sort_by_key(|r| r.seed_index);
     let n = runs.len();
-    let converged = runs.iter().filter(|r| r.converged).count();
+    let converged = runs.iter().filter(|r| matches!(r.outcome(), Outcome::Converged { .. })).count();
     let (lo, hi) = wilson(converged, n, Z95);
     let etc: Vec<f64> = runs.iter().filter_map(|r| r.epochs_to_converge.map(|e| e as f64)).collect();
     let vals = |f: fn(&RunRecord) -> Option<f32>| -> Vec<f64> { runs.iter().filter_map(f).map(f64::from).collect() };
@@ -184,7 +184,7 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
         .record_epochs
         .iter()
         .map(|&e| {
-            runs.iter().filter(|r| r.converged && r.epochs_to_converge.is_some_and(|c| c <= e)).count() as f64
+            runs.iter().filter(|r| matches!(r.outcome(), Outcome::Converged { at } if at <= e)).count() as f64
                 / n as f64
         })
         .collect();
@@ -194,7 +194,7 @@ pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> P
         runs: n,
         converged,
         converged_at_end: runs.iter().filter(|r| r.converged_at_end).count(),
-        diverged: runs.iter().filter(|r| r.diverged).count(),
+        diverged: runs.iter().filter(|r| matches!(r.outcome(), Outcome::Diverged { .. })).count(),
         convergence_rate: converged as f64 / n as f64,
         rate_ci_low: lo,
         rate_ci_high: hi,

@@ -23,6 +23,7 @@ pub mod resume;
 pub mod runner;
 pub mod shard;
 pub mod stats;
+pub mod tracker;
 pub mod worker;
 
 pub use error::SweepError;

@@ -21,6 +21,24 @@ pub struct Curves {
     pub test_metric: Option<Vec<f32>>,
 }
 
+/// How a run ended, from its record's fields (the file keeps the fields:
+/// `converged`, `diverged`, `epochs_to_converge`, `diverged_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Met the criterion at this epoch (and did not diverge).
+    Converged {
+        /// First epoch meeting it.
+        at: usize,
+    },
+    /// Trained every epoch without meeting it.
+    NotConverged,
+    /// Its loss stopped being finite at this epoch; training stopped there.
+    Diverged {
+        /// The epoch.
+        at: usize,
+    },
+}
+
 /// The result of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -59,4 +77,15 @@ pub struct RunRecord {
     /// Final parameters (per Dense layer: weights row-major, then biases), kept for the first seeds of each point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<Vec<f32>>,
+}
+
+impl RunRecord {
+    /// How the run ended.
+    pub fn outcome(&self) -> Outcome {
+        match (self.diverged_at, self.epochs_to_converge) {
+            (Some(at), _) => Outcome::Diverged { at },
+            (None, Some(at)) if self.converged => Outcome::Converged { at },
+            _ => Outcome::NotConverged,
+        }
+    }
 }
