@@ -4,6 +4,7 @@
 //! a line over the 10th–90th percentile band; test curves (medians) dashed
 //! when the problem has a test set.
 
+use super::layout::Chart;
 use super::load::{Coord, Results};
 use super::style::{self, arch_color, num, ordered_color, segments, Area, Axis, Mark, PResult, PanelSpec, MUTED};
 use super::{Figure, Kind};
@@ -101,6 +102,98 @@ fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
+/// One line of a panel: its colour, the training series and the test series.
+type Line = (RGBColor, SeriesStats, Option<SeriesStats>);
+
+/// The smallest and largest value (log10 of positive values when `log`) of
+/// the medians and 10th/90th percentiles of `pick`'s series over `shown`.
+fn value_range(shown: &[&PointSummary], pick: fn(&PointSummary) -> Vec<&SeriesStats>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+    for p in shown {
+        for st in pick(p) {
+            for v in st.p10.iter().chain(&st.p90).chain(&st.median) {
+                if let Some(v) = if log { log_pos(*v) } else { finite(*v) } {
+                    (lo, hi) = (lo.min(v), hi.max(v));
+                }
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// The loss axis (log scale), shared by every panel, and whether it is
+/// capped: runs on their way to diverging can reach 1e30 and flatten
+/// everything else, so it stops at 100 × the typical first recorded loss.
+fn loss_axis(shown: &[&PointSummary], has_test: bool) -> (Axis, bool) {
+    let (llo, lhi) = value_range(shown, loss_of, true);
+    let mut firsts: Vec<f64> =
+        shown.iter().filter_map(|p| log_pos(p.curves.train_loss.median.first().copied().flatten())).collect();
+    firsts.sort_by(f64::total_cmp);
+    let start = firsts.get(firsts.len() / 2).copied();
+    let capped = start.is_some_and(|st| lhi > st + 2.0);
+    let lhi = if capped { start.unwrap_or(lhi) + 2.0 } else { lhi };
+    let desc = if has_test { "loss (log scale)" } else { "training loss (log scale)" };
+    let axis = if llo <= lhi {
+        let (lo, hi) = style::pad(llo, lhi, 0.04);
+        Axis::log(10f64.powf(lo), 10f64.powf(hi), desc)
+    } else {
+        Axis::log(0.1, 1.0, desc)
+    };
+    (axis, capped)
+}
+
+/// The metric axis, shared by every panel: log scale for mse, else linear
+/// from 0 to at least 1 (acc_xor in quarters).
+fn metric_axis(shown: &[&PointSummary], metric: Metric, has_test: bool) -> Axis {
+    let name = metric.name();
+    let desc = if has_test { name.to_string() } else { format!("training {name}") };
+    if !metric.higher_is_better() {
+        let (lo, hi) = value_range(shown, metric_of, true);
+        let (lo, hi) = if lo <= hi { style::pad(lo, hi, 0.04) } else { (-1.0, 0.0) };
+        return Axis::log(10f64.powf(lo), 10f64.powf(hi), format!("{desc} (log scale)"));
+    }
+    let (lo, hi) = value_range(shown, metric_of, false);
+    let (lo, hi) = (lo.min(0.0), hi.max(1.0));
+    let mut ax = Axis::linear(lo, hi, 5, desc);
+    if metric == Metric::AccXor && (lo, hi) == (0.0, 1.0) {
+        // acc_xor of 4 points moves in quarters.
+        ax.ticks = (0..=4).map(|k| (k as f64 / 4.0, num(k as f64 / 4.0))).collect();
+    }
+    ax.range = (lo - 0.03 * (hi - lo))..(hi + 0.03 * (hi - lo));
+    ax
+}
+
+/// Draws a panel's lines: every band first (so no band hides a median),
+/// then the medians (a lone value as a dot) and the dashed test medians.
+fn draw_lines<DB: DrawingBackend>(chart: &mut Chart<DB>, lines: &[Line], xs: &[f64], log: bool) -> PResult {
+    let tr = |v: Option<f64>| if log { log_pos(v) } else { finite(v) };
+    for (c, train, _) in lines {
+        let both = train.p10.iter().zip(&train.p90).map(|(lo, hi)| tr(*lo).zip(tr(*hi)));
+        for seg in segments(both) {
+            let band: Vec<(f64, f64)> = seg
+                .iter()
+                .map(|(e, (_, hi))| (xs[*e], *hi))
+                .chain(seg.iter().rev().map(|(e, (lo, _))| (xs[*e], *lo)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.1).filled())))?;
+        }
+    }
+    for (c, train, test) in lines {
+        for seg in segments(train.median.iter().map(|v| tr(*v))) {
+            chart.draw_series(LineSeries::new(seg.iter().map(|(e, v)| (xs[*e], *v)), c.stroke_width(2)))?;
+            if let [(e, v)] = seg.as_slice() {
+                // A lone value (one recorded epoch, or between diverged stretches) as a dot.
+                chart.draw_series(std::iter::once(Circle::new((xs[*e], *v), 4, c.filled())))?;
+            }
+        }
+        for seg in test.iter().flat_map(|t| segments(t.median.iter().map(|v| tr(*v)))) {
+            let pts: Vec<(f64, f64)> = seg.iter().map(|(e, v)| (xs[*e], *v)).collect();
+            chart.draw_series(std::iter::once(DashedPathElement::new(pts, 7, 5, c.stroke_width(2))))?;
+        }
+    }
+    Ok(())
+}
+
 impl Curves {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
@@ -115,114 +208,36 @@ impl Curves {
         if has_test {
             legend.push((Mark::Dashed(MUTED), "test set (median)".into()));
         }
-        let title = format!("Learning curves{}", at_setting(r, j, l));
         let (x, to_x) = epoch_axis(&s.record_epochs, s.epochs);
         let xs: Vec<f64> = s.record_epochs.iter().map(|e| to_x(*e as f64)).collect();
-
-        // Shared y ranges across architectures so panels compare directly.
+        // Shared y axes across architectures so panels compare directly.
         let metric = s.criterion.metric;
-        let metric_log = !metric.higher_is_better();
-        let range = |pick: fn(&PointSummary) -> Vec<&SeriesStats>, log: bool| {
-            let (mut lo, mut hi) = (f64::MAX, f64::MIN);
-            for p in &shown {
-                for st in pick(p) {
-                    for v in st.p10.iter().chain(&st.p90).chain(&st.median) {
-                        if let Some(v) = if log { log_pos(*v) } else { finite(*v) } {
-                            (lo, hi) = (lo.min(v), hi.max(v));
-                        }
-                    }
-                }
-            }
-            (lo, hi)
-        };
-        let (llo, lhi) = range(loss_of, true);
-        // Runs on their way to diverging can reach 1e30 and flatten everything
-        // else: cap the axis at 100 × the largest first recorded loss.
-        let mut firsts: Vec<f64> =
-            shown.iter().filter_map(|p| log_pos(p.curves.train_loss.median.first().copied().flatten())).collect();
-        firsts.sort_by(f64::total_cmp);
-        let start = firsts.get(firsts.len() / 2).copied();
-        let capped = start.is_some_and(|st| lhi > st + 2.0);
-        let lhi = if capped { start.unwrap_or(lhi) + 2.0 } else { lhi };
-        let loss_desc = if has_test { "loss (log scale)" } else { "training loss (log scale)" };
-        let loss_axis = if llo <= lhi {
-            let (lo, hi) = style::pad(llo, lhi, 0.04);
-            Axis::log(10f64.powf(lo), 10f64.powf(hi), loss_desc)
-        } else {
-            Axis::log(0.1, 1.0, loss_desc)
-        };
-        let mname = metric.name();
-        let metric_desc = if has_test { mname.to_string() } else { format!("training {mname}") };
-        let metric_axis = if metric_log {
-            let (lo, hi) = range(metric_of, true);
-            let (lo, hi) = if lo <= hi { style::pad(lo, hi, 0.04) } else { (-1.0, 0.0) };
-            Axis::log(10f64.powf(lo), 10f64.powf(hi), format!("{metric_desc} (log scale)"))
-        } else {
-            let (lo, hi) = range(metric_of, false);
-            let (lo, hi) = (lo.min(0.0), hi.max(1.0));
-            let mut ax = Axis::linear(lo, hi, 5, metric_desc);
-            if metric == Metric::AccXor && (lo, hi) == (0.0, 1.0) {
-                // acc_xor of 4 points moves in quarters.
-                ax.ticks = (0..=4).map(|k| (k as f64 / 4.0, num(k as f64 / 4.0))).collect();
-            }
-            ax.range = (lo - 0.03 * (hi - lo))..(hi + 0.03 * (hi - lo));
-            ax
-        };
-
+        let (loss_axis, capped) = loss_axis(&shown, has_test);
+        let metric_axis = metric_axis(&shown, metric, has_test);
+        let title = format!("Learning curves{}", at_setting(r, j, l));
         let subtitle = format!("median (line) and 10th–90th percentile (band) over {} seeds · {setting}", s.seeds);
         let body = style::header(root, &title, &subtitle, &legend)?;
         let rows = 2 * n_arch.div_ceil(self.cols);
         let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
+        let kinds = [(&loss_axis, "loss", true), (&metric_axis, metric.name(), !metric.higher_is_better())];
         for ai in 0..n_arch {
-            let arch = v.arch.label(g, ai);
             let (block, col) = (ai / self.cols, ai % self.cols);
-            for (row, (axis, what, log)) in
-                [(&loss_axis, "loss", true), (&metric_axis, mname, metric_log)].into_iter().enumerate()
-            {
+            for (row, (axis, what, log)) in kinds.into_iter().enumerate() {
                 let area = &panels[(2 * block + row) * self.cols + col];
                 let cap = if row == 0 && capped { " (axis capped at 100× the typical first loss)" } else { "" };
-                let captions = [(format!("{arch} — {what}{cap}"), arch_color(ai))];
+                let captions = [(format!("{} — {what}{cap}", v.arch.label(g, ai)), arch_color(ai))];
                 let spec =
                     PanelSpec { captions: &captions, x: &x, y: axis, x_desc: row == 1, y_desc: col == 0, grid: true };
                 let mut chart = style::panel(area, &spec)?;
-                let tr = |v: Option<f64>| if log { log_pos(v) } else { finite(v) };
-                let stats = |p: &PointSummary| -> (SeriesStats, Option<SeriesStats>) {
-                    if row == 0 {
-                        (p.curves.train_loss.clone(), p.curves.test_loss.clone())
-                    } else {
-                        (p.curves.train_metric.clone(), p.curves.test_metric.clone())
-                    }
+                let series = |p: &PointSummary| match row {
+                    0 => (p.curves.train_loss.clone(), p.curves.test_loss.clone()),
+                    _ => (p.curves.train_metric.clone(), p.curves.test_metric.clone()),
                 };
-                let lines: Vec<(RGBColor, SeriesStats, Option<SeriesStats>)> = (0..n_x)
-                    .filter_map(|i| point(ai, i).map(|p| (ordered_color(i, n_x), stats(p))))
-                    .map(|(c, (t, e))| (c, t, e))
+                let lines: Vec<Line> = (0..n_x)
+                    .filter_map(|i| point(ai, i).map(|p| (ordered_color(i, n_x), series(p))))
+                    .map(|(c, (train, test))| (c, train, test))
                     .collect();
-                for (c, train, _) in &lines {
-                    let both = train.p10.iter().zip(&train.p90).map(|(lo, hi)| tr(*lo).zip(tr(*hi)));
-                    for seg in segments(both) {
-                        let band: Vec<(f64, f64)> = seg
-                            .iter()
-                            .map(|(e, (_, hi))| (xs[*e], *hi))
-                            .chain(seg.iter().rev().map(|(e, (lo, _))| (xs[*e], *lo)))
-                            .collect();
-                        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.1).filled())))?;
-                    }
-                }
-                for (c, train, test) in &lines {
-                    for seg in segments(train.median.iter().map(|v| tr(*v))) {
-                        chart.draw_series(LineSeries::new(seg.iter().map(|(e, v)| (xs[*e], *v)), c.stroke_width(2)))?;
-                        if let [(e, v)] = seg.as_slice() {
-                            // A lone value (one recorded epoch, or between diverged stretches) as a dot.
-                            chart.draw_series(std::iter::once(Circle::new((xs[*e], *v), 4, c.filled())))?;
-                        }
-                    }
-                    if let Some(test) = test {
-                        for seg in segments(test.median.iter().map(|v| tr(*v))) {
-                            let pts: Vec<(f64, f64)> = seg.iter().map(|(e, v)| (xs[*e], *v)).collect();
-                            chart.draw_series(std::iter::once(DashedPathElement::new(pts, 7, 5, c.stroke_width(2))))?;
-                        }
-                    }
-                }
+                draw_lines(&mut chart, &lines, &xs, log)?;
             }
         }
         Ok(())
