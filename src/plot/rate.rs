@@ -26,7 +26,9 @@ fn panels(r: &Results, facets: &[Facet]) -> (Vec<(Facet, usize, usize)>, usize, 
         let cols = if regs.len() == 1 { style::wrap_cols(facets.len()) } else { regs.len() };
         (list, (facets.len() * regs.len()).div_ceil(cols), cols)
     } else {
-        (list, n_y, n_z)
+        // One panel per y value wraps into rows; y × z is a table of panels.
+        let cols = if n_z == 1 { style::wrap_cols(n_y) } else { n_z };
+        (list, n_y * n_z / cols + usize::from(n_y * n_z % cols > 0), cols)
     }
 }
 

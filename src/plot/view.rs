@@ -7,7 +7,8 @@
 //!
 //! Defaults: x, y and z are the varying axes among lr, l2, l1 in that
 //! order, then the other varying numeric axes in grid order (bits, widths,
-//! momentum, …); `sweep plot --x AXIS --y AXIS` picks x and y.
+//! momentum, …); x and y fall back to lr, l2, l1 when fewer vary, z is left
+//! out. `sweep plot --x AXIS --y AXIS` picks x and y.
 
 use crate::sweep::grid::{Axis, Grid};
 
@@ -172,12 +173,13 @@ impl View {
         if x.is_some() && x == y {
             return Err("--x and --y name the same axis".into());
         }
-        let mut candidates = defaults(g);
-        candidates.retain(|c| Some(*c) != x && Some(*c) != y);
-        let mut next = candidates.into_iter();
-        let x = x.or_else(|| next.next());
-        let y = y.or_else(|| next.next());
-        let z = next.next();
+        let free = |c: &usize| Some(*c) != x && Some(*c) != y;
+        let mut varying = defaults(g).into_iter().filter(free);
+        let mut fallback = ["lr", "l2", "l1"].into_iter().filter_map(|n| g.axis(n).map(|(i, _)| i)).filter(free);
+        let x = x.or_else(|| varying.next()).or_else(|| fallback.next());
+        let y = y.or_else(|| varying.next()).or_else(|| fallback.find(|i| Some(*i) != x));
+        // Panels only for a varying axis; one-value axes are facets (named in subtitles).
+        let z = varying.next();
         let arch = g.axis("architecture").map(|(i, _)| i);
         let taken = [arch, x, y, z];
         let facet_axes = (0..g.axes().len()).filter(|i| !taken.contains(&Some(*i))).collect();
@@ -230,19 +232,14 @@ impl View {
     }
 }
 
-/// Default x, y, z: varying lr, l2, l1, then other varying numeric axes in
-/// grid order; then lr, l2, l1 even when they hold one value.
+/// The varying axes x, y and z default to, in order: lr, l2, l1, then the
+/// other numeric axes in grid order.
 fn defaults(g: &Grid) -> Vec<usize> {
     let varies = |a: &Axis| a.values.len() > 1;
     let mut out: Vec<usize> =
         ["lr", "l2", "l1"].iter().filter_map(|n| g.axis(n)).filter(|(_, a)| varies(a)).map(|(i, _)| i).collect();
     for (i, a) in g.axes().iter().enumerate() {
         if varies(a) && a.values.is_numeric() && a.name != "architecture" && !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    for n in ["lr", "l2", "l1"] {
-        if let Some((i, _)) = g.axis(n).filter(|(i, _)| !out.contains(i)) {
             out.push(i);
         }
     }

@@ -56,9 +56,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of grid point `p`: `[training]`'s values, replaced by the grid's at `p`.
-    pub fn at(grid: &Grid, t: &TrainingConfig, p: usize) -> Settings {
-        let mut s = Settings {
+    /// `[training]`'s values with their defaults: every point's settings
+    /// before the grid's axes replace some.
+    pub fn from_training(t: &TrainingConfig) -> Settings {
+        Settings {
             bits: None,
             architecture: String::new(),
             widths: Vec::new(),
@@ -76,7 +77,13 @@ impl Settings {
             initial_accumulator: t.initial_accumulator,
             l1: t.l1.unwrap_or(0.0),
             l2: t.l2.unwrap_or(0.0),
-        };
+        }
+    }
+
+    /// The settings of grid point `p`: `base` (see [`Self::from_training`])
+    /// with the grid's values at `p`.
+    pub fn at(grid: &Grid, base: &Settings, p: usize) -> Settings {
+        let mut s = base.clone();
         for (axis, i) in grid.axes().iter().zip(grid.coords(p)) {
             match &axis.values {
                 Values::Count(v) if axis.name == "bits" => s.bits = Some(v[i]),

@@ -82,6 +82,8 @@ pub struct Plan {
     pub hash: String,
     /// The grid's axes.
     pub grid: Grid,
+    /// Every training field's value where no axis sets it.
+    pub base: Settings,
     /// Seeds per point.
     pub seeds: usize,
     /// Epochs per run.
@@ -131,7 +133,7 @@ impl Plan {
 
     /// Every training field of grid point `p`.
     pub fn settings(&self, p: usize) -> Settings {
-        Settings::at(&self.grid, &self.file.training, p)
+        Settings::at(&self.grid, &self.base, p)
     }
 
     /// The family of grid point `p`.
@@ -187,8 +189,10 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
         let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
         format!("{:x}", Sha256::digest(json.as_bytes()))
     };
-    let families = families(&file, &grid, &datasets)?;
+    let base = Settings::from_training(t);
+    let families = families(&file, &grid, &base, &datasets)?;
     Ok(Plan {
+        base,
         name,
         seeds: file.seeds,
         epochs: t.epochs,
@@ -282,21 +286,26 @@ fn record_config(file: &ExperimentFile) -> Result<RecordConfig, SweepError> {
 }
 
 /// Resolves and checks every family of the grid.
-fn families(file: &ExperimentFile, grid: &Grid, datasets: &[Arc<ProblemData>]) -> Result<Vec<Family>, SweepError> {
+fn families(
+    file: &ExperimentFile,
+    grid: &Grid,
+    base: &Settings,
+    datasets: &[Arc<ProblemData>],
+) -> Result<Vec<Family>, SweepError> {
     let per = grid.family_points();
     let init_axis = grid.axis("init").is_some();
     let bits_axis = grid.axis("bits").map(|(i, _)| i);
     (0..grid.points() / per)
         .map(|f| {
             let first = f * per;
-            let s = Settings::at(grid, &file.training, first);
+            let s = Settings::at(grid, base, first);
             let data = bits_axis.map_or(0, |i| grid.coords(first)[i]);
             let input = datasets[data].input_dim();
             let arch = &file.architectures[&s.architecture];
             check_layers(&s.architecture, arch, &s, input)?;
             let (layers, lane_init) = family::layers(arch, &s, input, init_axis);
             check_network(&s.architecture, &layers, file, &datasets[data])?;
-            check_optimizers(grid, &file.training, first..first + per)?;
+            check_optimizers(grid, base, first..first + per)?;
             Ok(Family {
                 points: first..first + per,
                 architecture: s.architecture.clone(),
@@ -313,9 +322,9 @@ fn families(file: &ExperimentFile, grid: &Grid, datasets: &[Arc<ProblemData>]) -
 /// Each lane value of the family must make a valid optimizer; the values of
 /// each lane axis are checked by the grid, so the first and last points of
 /// the family cover every combination's ranges.
-fn check_optimizers(grid: &Grid, t: &TrainingConfig, points: std::ops::Range<usize>) -> Result<(), SweepError> {
+fn check_optimizers(grid: &Grid, base: &Settings, points: std::ops::Range<usize>) -> Result<(), SweepError> {
     for p in [points.start, points.end - 1] {
-        let s = Settings::at(grid, t, p);
+        let s = Settings::at(grid, base, p);
         s.optimizer().validate().map_err(|e| err(format!("training: {e}")))?;
         if s.nesterov && s.optimizer != OptimizerName::Sgd {
             return Err(err(format!(
