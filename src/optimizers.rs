@@ -493,6 +493,51 @@ mod tests {
     }
 
     #[test]
+    fn members_with_their_own_constants_equal_single_networks_bit_for_bit() {
+        // Three members per rule, each with other constants (SGD mixes μ = 0
+        // and μ ≠ 0); 2 weights each, ensemble layout [p·K + k].
+        let families: [[Optimizer; 3]; 5] = [
+            [Optimizer::sgd(0.1), Optimizer::sgd_momentum(0.3, 0.9, false), Optimizer::sgd_momentum(0.05, 0.5, false)],
+            [
+                Optimizer::adam(0.1),
+                Optimizer::Adam { lr: 0.01, beta1: 0.5, beta2: 0.99, epsilon: 1e-4 },
+                Optimizer::Adam { lr: 0.2, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 },
+            ],
+            [Optimizer::rmsprop(0.1), Optimizer::RmsProp { lr: 0.3, rho: 0.5, epsilon: 1e-3 }, Optimizer::rmsprop(0.01)],
+            [
+                Optimizer::adagrad(0.1),
+                Optimizer::Adagrad { lr: 0.5, initial_accumulator: 0.0, epsilon: 1e-5 },
+                Optimizer::Adagrad { lr: 0.2, initial_accumulator: 2.0, epsilon: 1e-7 },
+            ],
+            [Optimizer::adadelta(1.0), Optimizer::Adadelta { lr: 2.0, rho: 0.5, epsilon: 1e-3 }, Optimizer::adadelta(0.5)],
+        ];
+        let grad = |w: f32, p: usize| 2.0 * (w - 3.0) + p as f32 * 0.25;
+        for members in families {
+            let mut ens = OptimizerState::<f32>::new(&members, &[6]).unwrap();
+            let mut w = [0.5f32, -0.25, 0.125, 1.0, 2.0, -1.0];
+            let mut singles: Vec<(OptimizerState<f32>, [f32; 2])> =
+                (0..3).map(|k| (members[k].state(&[2]), [w[k], w[3 + k]])).collect();
+            for _ in 0..25 {
+                ens.begin_step();
+                let g: Vec<f32> = (0..6).map(|i| grad(w[i], i / 3)).collect();
+                ens.update(0, &mut w, &g);
+                for (st, ws) in &mut singles {
+                    st.begin_step();
+                    let g = [grad(ws[0], 0), grad(ws[1], 1)];
+                    st.update(0, ws, &g);
+                }
+            }
+            for (k, (_, ws)) in singles.iter().enumerate() {
+                assert_eq!([w[k].to_bits(), w[3 + k].to_bits()], ws.map(f32::to_bits), "{:?}", members[k]);
+            }
+        }
+        let mixed = OptimizerState::<f32>::new(&[Optimizer::sgd(0.1), Optimizer::adam(0.1)], &[2]);
+        assert!(mixed.unwrap_err().to_string().contains("sgd and adam"));
+        let nesterov = [Optimizer::sgd_momentum(0.1, 0.9, true), Optimizer::sgd_momentum(0.1, 0.9, false)];
+        assert!(OptimizerState::<f32>::new(&nesterov, &[2]).is_err());
+    }
+
+    #[test]
     fn rejects_bad_hyperparameters() {
         assert!(Optimizer::sgd(0.0).validate().is_err());
         assert!(Optimizer::sgd(-1.0).validate().unwrap_err().to_string().contains("-1"));

@@ -201,6 +201,24 @@ fn scalars_ranges_and_every_training_field_are_axes() {
     assert_eq!(kinds[2], netsweep::Optimizer::adagrad(0.1));
     let p = plan(
         WIDE,
+        &[
+            "grid.optimizer=[\"rmsprop\",\"adagrad\"]",
+            "grid.momentum=0.0",
+            "grid.rho=[0.5,0.8]",
+            "grid.initial_accumulator=[0.0,1.0]",
+            "grid.l1=[0.0,0.001]",
+            "grid.l2=[0.0,0.01]",
+        ],
+    );
+    assert_eq!(p.grid.family_points(), 2 * 2 * 2 * 2 * 2 * 2, "init, rho, initial_accumulator, lr, l2, l1 are lanes");
+    let last = p.families[0].points.end - 1;
+    let s = p.settings(last);
+    assert_eq!((s.l1, s.l2), (0.001, 0.01));
+    assert_eq!(s.optimizer(), netsweep::Optimizer::RmsProp { lr: 1.0, rho: 0.8, epsilon: 1e-7 });
+    let adagrad = p.settings(p.families[1].points.end - 1).optimizer();
+    assert_eq!(adagrad, netsweep::Optimizer::Adagrad { lr: 1.0, initial_accumulator: 1.0, epsilon: 1e-7 });
+    let p = plan(
+        WIDE,
         &["grid.nesterov=[false,true]", "grid.batch_size=[2,\"full\"]", "grid.activation=[\"tanh\",\"relu\"]"],
     );
     assert_eq!(p.families.len(), 6 * 2 * 2 * 2, "nesterov, batch size and activation start families");

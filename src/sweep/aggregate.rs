@@ -5,7 +5,8 @@
 //! order in which runs finished.
 
 use super::grid::{Grid, Params};
-use super::plan::{Criterion, Plan};
+use super::measure::Criterion;
+use super::plan::Plan;
 use super::record::{Outcome, RunRecord};
 use super::stats::{quantile, wilson, MeanStd, Quantiles, Z95};
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,11 @@
 //! The sweep pipeline, one pure stage per module: experiment file
-//! ([`config`], [`overrides`]) → validated plan with its data ([`plan`],
-//! [`problem`]) → workers training chunks as ensembles ([`worker`]) →
-//! records ([`record`], written to `runs.jsonl`) → per-point statistics
-//! ([`aggregate`], [`stats`]) → files ([`output`]) and pictures
-//! ([`crate::plot`]). [`runner`] wires the stages together with rayon.
+//! ([`config`], [`overrides`]) → named axes ([`grid`]) → validated plan with
+//! its data, families and criterion ([`plan`], [`family`], [`problem`],
+//! [`measure`]) → workers training chunks as ensembles ([`worker`],
+//! [`tracker`]) → records ([`record`], written to `runs.jsonl`) → per-point
+//! statistics ([`aggregate`], [`stats`]) → files ([`output`], [`manifest`])
+//! and pictures ([`crate::plot`]). [`runner`] wires the stages together with
+//! rayon; every stage reads the resolved plan and imports only downward.
 
 pub mod aggregate;
 pub mod config;
@@ -11,6 +13,7 @@ pub mod error;
 pub mod family;
 pub mod grid;
 pub mod manifest;
+pub mod measure;
 pub mod merge;
 pub mod output;
 pub mod overrides;

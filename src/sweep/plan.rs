@@ -17,12 +17,12 @@ use super::config::*;
 use super::error::SweepError;
 use super::family::{self, Family, Settings};
 use super::grid::{self, Grid};
+use super::measure::{self, Criterion};
 use super::problem::{self, ProblemData};
 use crate::layers::Layer;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::Ensemble;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -35,28 +35,6 @@ pub const MAX_RUNS: usize = 100_000_000;
 pub const MAX_RECORDED: usize = 100_000;
 /// Most trainable parameters per network.
 pub const MAX_PARAMS: usize = 10_000_000;
-
-/// When a run counts as converged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Criterion {
-    /// The metric read (training.metric).
-    pub metric: Metric,
-    /// Split read.
-    pub on: Split,
-    /// Threshold reached with ≥ (≤ for mse).
-    pub threshold: f64,
-}
-
-impl Criterion {
-    /// Whether a metric value meets the criterion.
-    pub fn met(&self, v: f64) -> bool {
-        if self.metric.higher_is_better() {
-            v >= self.threshold
-        } else {
-            v <= self.threshold
-        }
-    }
-}
 
 /// A contiguous range of runs of one family, trained as one ensemble.
 #[derive(Clone, Debug, PartialEq)]
@@ -181,10 +159,10 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     check_size(&grid, file.seeds)?;
     grid::check_training(&file)?;
     let t = &file.training;
-    check_losses(t.loss, t.metric)?;
+    measure::check_losses(t.loss, t.metric)?;
     let datasets = load_datasets(&file, &grid)?;
-    let criterion = criterion(&file, &datasets[0])?;
-    let record_epochs = record_epochs(t.epochs, &record_config(&file)?)?;
+    let criterion = measure::criterion(&file, &datasets[0])?;
+    let record_epochs = measure::record_epochs(t.epochs, &measure::record_config(&file)?)?;
     let hash = {
         let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
         format!("{:x}", Sha256::digest(json.as_bytes()))
@@ -277,14 +255,6 @@ fn load_datasets(file: &ExperimentFile, grid: &Grid) -> Result<Vec<Arc<ProblemDa
         .collect()
 }
 
-fn record_config(file: &ExperimentFile) -> Result<RecordConfig, SweepError> {
-    match (file.record_every, file.record.every) {
-        (Some(_), Some(_)) => Err(err("record_every and record.every are both set: keep one")),
-        (Some(k), None) => Ok(RecordConfig { every: Some(k), ..file.record.clone() }),
-        _ => Ok(file.record.clone()),
-    }
-}
-
 /// Resolves and checks every family of the grid.
 fn families(
     file: &ExperimentFile,
@@ -334,60 +304,6 @@ fn check_optimizers(grid: &Grid, base: &Settings, points: std::ops::Range<usize>
         }
     }
     Ok(())
-}
-
-fn check_losses(loss: Loss, metric: Metric) -> Result<(), SweepError> {
-    match (loss, metric) {
-        (Loss::Cce, Metric::Acc) | (Loss::Mse, Metric::Mse | Metric::AccXor) => Ok(()),
-        (l, m) => Err(err(format!(
-            "training.loss = {l:?} and training.metric = {} do not fit: use mse with acc_xor or mse, or cce with acc",
-            m.name()
-        ))),
-    }
-}
-
-fn criterion(file: &ExperimentFile, data: &ProblemData) -> Result<Criterion, SweepError> {
-    let metric = file.training.metric;
-    let c = match &file.convergence {
-        Some(c) => Criterion { metric, on: c.on, threshold: c.threshold },
-        None => match metric {
-            Metric::AccXor => Criterion { metric, on: Split::Train, threshold: 1.0 },
-            Metric::Acc if data.test.is_some() => Criterion { metric, on: Split::Test, threshold: 0.95 },
-            Metric::Acc => Criterion { metric, on: Split::Train, threshold: 1.0 },
-            Metric::Mse => {
-                return Err(err(
-                    "training.metric = mse has no default convergence threshold: add [convergence] threshold = ...",
-                ))
-            }
-        },
-    };
-    if !c.threshold.is_finite() {
-        return Err(err(format!("convergence.threshold = {} must be a finite number", c.threshold)));
-    }
-    if c.on == Split::Test && data.test.is_none() {
-        return Err(err("convergence.on = \"test\" but this problem has no test set"));
-    }
-    Ok(c)
-}
-
-/// The epochs kept in curves: every k-th from 1, plus the last.
-pub fn record_epochs(epochs: usize, r: &RecordConfig) -> Result<Vec<usize>, SweepError> {
-    let every = match r.every {
-        Some(0) => return Err(err("record.every = 0: record at least every epoch (1)")),
-        Some(k) => k,
-        None if r.points < 2 => return Err(err(format!("record.points = {}: keep at least 2 points", r.points))),
-        None => ((epochs - 1) / (r.points - 1)).max(1),
-    };
-    if epochs / every > MAX_RECORDED {
-        return Err(err(format!(
-            "recording every {every} of {epochs} epochs keeps more than {MAX_RECORDED} points per curve: raise record.every"
-        )));
-    }
-    let mut v: Vec<usize> = (1..=epochs).step_by(every).collect();
-    if v.last() != Some(&epochs) {
-        v.push(epochs);
-    }
-    Ok(v)
 }
 
 /// The architecture's layer specs: an activation for every Dense layer,
@@ -460,18 +376,6 @@ fn check_network(name: &str, layers: &[Layer], file: &ExperimentFile, d: &Proble
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn record_epochs_keep_first_and_last() {
-        let r = RecordConfig::default();
-        let v = record_epochs(2000, &r).unwrap();
-        assert_eq!(v[0], 1);
-        assert_eq!(*v.last().unwrap(), 2000);
-        assert!((195..=205).contains(&v.len()), "{}", v.len());
-        assert_eq!(record_epochs(5, &r).unwrap(), vec![1, 2, 3, 4, 5]);
-        let every = RecordConfig { every: Some(3), ..r };
-        assert_eq!(record_epochs(10, &every).unwrap(), vec![1, 4, 7, 10]);
-    }
 
     #[test]
     fn seeds_are_paired_across_points_and_distinct_across_indices() {
