@@ -503,13 +503,21 @@ mod tests {
                 Optimizer::Adam { lr: 0.01, beta1: 0.5, beta2: 0.99, epsilon: 1e-4 },
                 Optimizer::Adam { lr: 0.2, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 },
             ],
-            [Optimizer::rmsprop(0.1), Optimizer::RmsProp { lr: 0.3, rho: 0.5, epsilon: 1e-3 }, Optimizer::rmsprop(0.01)],
+            [
+                Optimizer::rmsprop(0.1),
+                Optimizer::RmsProp { lr: 0.3, rho: 0.5, epsilon: 1e-3 },
+                Optimizer::rmsprop(0.01),
+            ],
             [
                 Optimizer::adagrad(0.1),
                 Optimizer::Adagrad { lr: 0.5, initial_accumulator: 0.0, epsilon: 1e-5 },
                 Optimizer::Adagrad { lr: 0.2, initial_accumulator: 2.0, epsilon: 1e-7 },
             ],
-            [Optimizer::adadelta(1.0), Optimizer::Adadelta { lr: 2.0, rho: 0.5, epsilon: 1e-3 }, Optimizer::adadelta(0.5)],
+            [
+                Optimizer::adadelta(1.0),
+                Optimizer::Adadelta { lr: 2.0, rho: 0.5, epsilon: 1e-3 },
+                Optimizer::adadelta(0.5),
+            ],
         ];
         let grad = |w: f32, p: usize| 2.0 * (w - 3.0) + p as f32 * 0.25;
         for members in families {

@@ -253,7 +253,7 @@ fn bad_grids_are_refused_with_the_key_named() {
     refused(WIDE, &["grid.hiden=[2]"], &["grid.hiden is not an axis", "did you mean `hidden`"]);
     refused(WIDE, &["grid.momentm=[0.5]"], &["did you mean `momentum`"]);
     refused(&WIDE.replace("hidden = [2, 3, 8]", "width = [2, 3, 8]"), &[], &["line 18", "grid.width is not an axis"]);
-    refused(WIDE, &["grid.hidden=[2, 0]"], &["grid.hidden = 0", "whole numbers >= 1"]);
+    refused(WIDE, &["grid.hidden=[2, 0]"], &["grid.hidden = 0", "whole numbers from 1"]);
     refused(WIDE, &["grid.hidden=[2.5]"], &["grid.hidden", "whole numbers"]);
     refused(WIDE, &["grid.hidden=[]"], &["grid.hidden is empty"]);
     refused(WIDE, &["grid.lr={log=[0.01,1],points=0}"], &["grid.lr", "points must be a whole number >= 1"]);
@@ -274,6 +274,13 @@ fn bad_grids_are_refused_with_the_key_named() {
         &["architecture `wide`", "units = \"hidden\"", "no axis `hidden`"],
     );
     refused(WIDE, &["grid.optimizer=[\"adam\"]", "grid.nesterov=true"], &["nesterov", "sgd only"]);
+    refused(&WIDE.replace("units = \"hidden\"", "units = \"lr\""), &[], &["units = \"lr\"", "name the width axis"]);
+    refused(&WIDE.replace("units = \"hidden\"", "units = \"runs\""), &[], &["a column of summary.csv"]);
+    refused(&WIDE.replace("units = \"hidden\"", "units = 2.5"), &[], &["line 8", "whole number of units"]);
+    refused(WIDE, &["training.l2=nan"], &["training.l2 = NaN", ">= 0"]);
+    refused(WIDE, &["training.batch_size=0"], &["training.batch_size"]);
+    refused(WIDE, &["grid.lr={log=[0.01,1],points=1}"], &["points = 1", "single value"]);
+    refused(WIDE, &["grid.lr={lin=[0.01,1],points=3}"], &["grid.lr", "must be a range"]);
 }
 
 #[test]
@@ -284,4 +291,38 @@ fn an_override_moves_a_field_between_training_and_grid() {
     let p = plan(WIDE, &["training.momentum=0.5"]);
     assert!(p.grid.axis("momentum").is_none());
     assert_eq!(p.settings(0).momentum, 0.5);
+}
+
+#[test]
+fn plot_refuses_a_summary_whose_axes_were_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", WIDE);
+    let out = dir.path().join("r");
+    run(&file, &out, 2, &["seeds=2", "training.epochs=20"]);
+    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edits: [(&str, fn(&mut serde_json::Value)); 3] = [
+        ("out of grid order", |j| j["axes"].as_array_mut().unwrap().swap(0, 1)),
+        ("has no values", |j| j["axes"][0]["values"] = serde_json::json!([])),
+        ("more grid points", |j| {
+            let many: Vec<f64> = (1..=20_000).map(|i| i as f64).collect();
+            for k in [7, 8, 9] {
+                j["axes"][k]["values"] = serde_json::json!(many.clone());
+            }
+        }),
+    ];
+    for (needle, edit) in edits {
+        let mut edited = json.clone();
+        edit(&mut edited);
+        std::fs::write(out.join("summary.json"), serde_json::to_vec(&edited).unwrap()).unwrap();
+        let (code, err) = sweep_bin(&["plot", "r"], dir.path());
+        assert_eq!(code, 2, "{needle}: {err}");
+        assert!(err.contains("summary.json") && err.contains(needle), "{needle}: {err}");
+    }
+    // A point index outside the grid.
+    json["points"][0]["point"] = serde_json::json!(1_000_000);
+    std::fs::write(out.join("summary.json"), serde_json::to_vec(&json).unwrap()).unwrap();
+    let (code, err) = sweep_bin(&["plot", "r"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("outside the grid"), "{err}");
 }

@@ -1,7 +1,8 @@
 //! Training with subnormal ("denormal") floats flushed to zero.
 //!
-//! Why hand-written: no maintained crate sets the FPU's flush-to-zero mode
-//! for a scope. Why at all: L2 decay and saturated tanh units drive weights,
+//! Why hand-written: the one crate for it (`no_denormals`) runs a closure
+//! in the mode; a guard that restores the caller's mode on drop fits our
+//! several entry points and nests. Why at all: L2 decay and saturated tanh units drive weights,
 //! deltas and momentum buffers towards zero, into the subnormal range below
 //! 1.2e-38 (f32), where every arithmetic operation takes a microcode assist.
 //! On this project's 2-core Zen 3 machine the XOR grid's L2 = 0.1 points
@@ -16,9 +17,17 @@
 //! for its lifetime and restores the caller's mode when dropped, so every
 //! training entry point ([`super::Ensemble::fit_members`], [`super::Trainer`]'s
 //! step, evaluation) computes under the same mode whatever thread runs it:
-//! the CLI, a library user and an ensemble of one give the same bits. On
-//! other architectures it does nothing (their results may then differ from
-//! x86-64's where subnormals occur).
+//! the CLI, a library user and an ensemble of one give the same bits. Code
+//! called inside the scope (the `on_epoch` callback of `fit`) runs in the
+//! mode too. On other architectures it does nothing (their results may then
+//! differ from x86-64's where subnormals occur).
+//!
+//! The caveat, stated by Rust's own `_mm_setcsr` docs: the compiler assumes
+//! the default floating-point environment, so an expression it folds at
+//! compile time can round a subnormal differently from the same expression
+//! at run time in this mode. That touches only values below 1.2e-38 (not
+//! memory safety); the determinism tests (threads, shards, resume, ensemble
+//! = singles) run with the mode on and pin the bits we write.
 
 /// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6).
 #[cfg(target_arch = "x86_64")]

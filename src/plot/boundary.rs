@@ -174,6 +174,10 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
 /// The network of a run evaluated on the grid (None when its weights do not fit the architecture).
 fn evaluate(layers: &[Layer], rec: &RunRecord, grid: &Array2<f32>, classes: usize) -> Option<Vec<f32>> {
     let w = rec.weights.as_ref()?;
+    // A hand-edited manifest must not make this allocate a huge network.
+    if crate::sweep::family::param_count(layers) != Some(w.len()) {
+        return None;
+    }
     let mut net = Network::<f32>::new(0);
     for layer in layers {
         net.add(*layer).ok()?;

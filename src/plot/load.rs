@@ -23,8 +23,8 @@ pub struct Results {
     pub manifest: Option<Manifest>,
     /// Which axis each figure role shows.
     pub view: View,
-    /// Position in `summary.points` of each grid point.
-    index: Vec<Option<usize>>,
+    /// Position in `summary.points` of each grid point it holds.
+    index: BTreeMap<usize, usize>,
 }
 
 fn results_err(path: impl Into<PathBuf>, msg: impl Into<String>) -> SweepError {
@@ -64,7 +64,7 @@ impl Results {
         let mpath = dir.join(MANIFEST);
         let manifest = if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
         let view = View::new(&summary.axes, choice).map_err(|msg| results_err(dir, msg))?;
-        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, index: Vec::new() };
+        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, index: BTreeMap::new() };
         r.build_index().map_err(|msg| results_err(&path, msg))?;
         Ok(r)
     }
@@ -77,13 +77,13 @@ impl Results {
         if self.summary.points.is_empty() {
             return Err("holds no grid points".into());
         }
-        self.index = vec![None; n];
         for (pos, p) in self.summary.points.iter().enumerate() {
-            let slot = self
-                .index
-                .get_mut(p.point)
-                .ok_or_else(|| format!("grid point {} is outside the grid's {n} points (field `point`)", p.point))?;
-            *slot = Some(pos);
+            if p.point >= n {
+                return Err(format!("grid point {} is outside the grid's {n} points (field `point`)", p.point));
+            }
+            if self.index.insert(p.point, pos).is_some() {
+                return Err(format!("grid point {} is listed twice (field `point`)", p.point));
+            }
         }
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Results {
     /// The point at a coordinate, if the results hold it.
     pub fn at(&self, c: Coord) -> Option<&PointSummary> {
         let p = self.view.point(&self.summary.axes, c);
-        self.index.get(p).copied().flatten().map(|i| &self.summary.points[i])
+        self.index.get(&p).map(|&i| &self.summary.points[i])
     }
 
     /// Every facet, in grid order.

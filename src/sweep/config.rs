@@ -150,13 +150,37 @@ pub enum LayerConfig {
 }
 
 /// A layer's size: a number of units, or a grid axis that holds them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Units {
     /// This many units.
     Count(usize),
     /// The value of the grid axis of this name at each point.
     Axis(String),
+}
+
+impl<'de> Deserialize<'de> for Units {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Units;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number of units (e.g. units = 4) or the name of a grid axis of widths (units = \"hidden\")")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Units, E> {
+                usize::try_from(v).map(Units::Count).map_err(|_| E::custom(format!("units = {v} is too large")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Units, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Units, E> {
+                Ok(Units::Axis(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A batch size: a number, or "full" (the whole training set).

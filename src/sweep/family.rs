@@ -200,6 +200,25 @@ pub fn layers(arch: &ArchitectureConfig, s: &Settings, input: usize, init_axis: 
         .unzip()
 }
 
+/// Trainable parameters of one network of these layers (the first Dense
+/// layer or an Input declares the input size), counted before any weight is
+/// allocated; `None` if the count overflows.
+pub fn param_count(layers: &[Layer]) -> Option<usize> {
+    let (mut fan_in, mut params) = (0usize, 0usize);
+    for l in layers {
+        match l {
+            Layer::Input(i) => fan_in = i.dim,
+            Layer::Dense(d) => {
+                fan_in = d.input_dim.filter(|_| params == 0 && fan_in == 0).unwrap_or(fan_in);
+                params = params.checked_add(fan_in.checked_add(1)?.checked_mul(d.units)?)?;
+                fan_in = d.units;
+            }
+            Layer::ConcatInput(c) => fan_in = fan_in.checked_add(c.input.dim)?,
+        }
+    }
+    Some(params)
+}
+
 /// The ensemble width for these layers: [`MAX_ENSEMBLE`], or 1 for networks
 /// with GEMM-sized layers (which gain nothing from lockstep).
 pub fn ensemble_width(layers: &[Layer]) -> usize {

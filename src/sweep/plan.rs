@@ -298,7 +298,7 @@ fn check_optimizers(grid: &Grid, base: &Settings, points: std::ops::Range<usize>
         s.optimizer().validate().map_err(|e| err(format!("training: {e}")))?;
         if s.nesterov && s.optimizer != OptimizerName::Sgd {
             return Err(err(format!(
-                "nesterov = true applies to sgd only, but this point uses {}: set nesterov for sgd points only",
+                "nesterov = true applies to sgd only, but this grid crosses it with optimizer {}: run the nesterov points as their own sweep with optimizer = \"sgd\"",
                 s.optimizer.as_str()
             )));
         }
@@ -336,23 +336,14 @@ fn check_layers(name: &str, arch: &ArchitectureConfig, s: &Settings, input: usiz
 /// The resolved network: within the parameter bound, buildable, and its
 /// output fits the problem's targets.
 fn check_network(name: &str, layers: &[Layer], file: &ExperimentFile, d: &ProblemData) -> Result<(), SweepError> {
-    // Parameter count before any weight is allocated.
-    let mut fan_in = d.input_dim();
-    let mut params = 0usize;
-    for l in layers {
-        match l {
-            Layer::Dense(d) => {
-                params = params.saturating_add((fan_in + 1).saturating_mul(d.units));
-                fan_in = d.units;
-            }
-            Layer::ConcatInput(c) => fan_in += c.input.dim,
-            Layer::Input(_) => {}
+    match family::param_count(layers) {
+        Some(params) if params <= MAX_PARAMS => {}
+        count => {
+            let params = count.map_or("too many".to_string(), |p| p.to_string());
+            return Err(err(format!(
+                "architecture `{name}` has {params} parameters; this tool accepts up to {MAX_PARAMS}"
+            )));
         }
-    }
-    if params > MAX_PARAMS {
-        return Err(err(format!(
-            "architecture `{name}` has {params} parameters; this tool accepts up to {MAX_PARAMS}"
-        )));
     }
     let mut e = Ensemble::<f32>::new(&[0]);
     for l in layers {

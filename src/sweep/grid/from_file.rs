@@ -3,7 +3,9 @@
 //! grid always holds, from `[training]`.
 
 use super::{kind_of, Axis, Grid, Kind, Number, Values, ALWAYS, NOT_AXES, ORDER, WIDTHS};
-use crate::sweep::config::{BatchSize, ExperimentFile, FullBatch, LayerConfig, OptimizerName, ProblemConfig, Units};
+use crate::sweep::config::{
+    BatchSize, ExperimentFile, FullBatch, LayerConfig, OptimizerName, ProblemConfig, TrainingConfig, Units,
+};
 use crate::sweep::error::SweepError;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
@@ -17,6 +19,7 @@ impl Grid {
     /// the axes the grid always holds (one value, from `[training]`).
     pub fn from_file(file: &ExperimentFile) -> Result<Grid, SweepError> {
         let widths = width_names(file);
+        check_width_names(file, &widths)?;
         let mut axes = Vec::new();
         for (name, raw) in &file.grid.0 {
             check_name(name, file, &widths)?;
@@ -58,6 +61,37 @@ fn width_names(file: &ExperimentFile) -> BTreeSet<String> {
         .collect()
 }
 
+/// Column names of summary.csv besides the axes: a width axis cannot take one.
+const RESERVED: [&str; 11] = [
+    "point",
+    "runs",
+    "converged",
+    "convergence_rate",
+    "rate_ci_low",
+    "rate_ci_high",
+    "median_epochs_to_converge",
+    "diverged",
+    "final_train_loss_mean",
+    "final_train_metric_mean",
+    "final_test_metric_median",
+];
+
+/// A width axis needs a name of its own: not a training field, `architecture`
+/// or `bits`, nor a column of summary.csv.
+fn check_width_names(file: &ExperimentFile, widths: &BTreeSet<String>) -> Result<(), SweepError> {
+    for w in widths {
+        let users = architectures_using(file, w).join("`, `");
+        let taken = kind_of(w) != Kind::Width || NOT_AXES.contains(&w.as_str());
+        if taken || RESERVED.contains(&w.as_str()) || w.is_empty() {
+            return Err(err(format!(
+                "architecture `{users}` has units = \"{w}\", but `{w}` is {}: name the width axis something else, e.g. units = \"hidden\"",
+                if taken { "a training field or a built-in axis" } else { "a column of summary.csv" }
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn architectures_using(file: &ExperimentFile, axis: &str) -> Vec<String> {
     file.architectures
         .iter()
@@ -95,6 +129,9 @@ fn check_name(name: &str, file: &ExperimentFile, widths: &BTreeSet<String>) -> R
 
 /// The `[training]` value of a field that is also an axis name, as text, when set.
 fn training_value(file: &ExperimentFile, name: &str) -> Option<String> {
+    if let Some((_, v)) = training_numbers(&file.training).into_iter().find(|(n, _)| *n == name) {
+        return v.map(|x| x.to_string());
+    }
     let t = serde_json::to_value(&file.training).ok()?;
     t.get(name).filter(|v| !v.is_null()).map(|v| v.to_string())
 }
@@ -134,6 +171,11 @@ fn parse_axis(name: &str, raw: &toml::Value) -> Result<Values, String> {
                 ))
             }
         },
+        toml::Value::Table(_) if matches!(kind, Kind::Number(_)) => {
+            return Err(format!(
+            "{key}: a table here must be a range, {{ log = [a, b], points = n }} or {{ linear = [a, b], points = n }}"
+        ))
+        }
         toml::Value::Array(v) if v.is_empty() => return Err(format!("{key} is empty: give at least one value")),
         toml::Value::Array(_) => serde_json::to_value(raw).map_err(|e| format!("{key}: {e}"))?,
         one => Json::Array(vec![serde_json::to_value(one).map_err(|e| format!("{key}: {e}"))?]),
@@ -158,6 +200,9 @@ fn what_was_expected(kind: Kind, serde_msg: &str) -> String {
     };
     format!("expected {want} ({serde_msg})")
 }
+
+/// Most values a range may hold.
+const MAX_RANGE_POINTS: usize = 100_000;
 
 /// `{ log = [a, b], points = n }` or `{ linear = [a, b], points = n }`: n
 /// values from a to b inclusive, evenly spaced (in log10 for `log`).
@@ -184,14 +229,17 @@ fn range(t: &toml::Table) -> Result<Vec<f64>, String> {
         Some(Some(n)) if n >= 1 => n as usize,
         Some(_) => return Err("points must be a whole number >= 1".into()),
     };
-    if n > crate::sweep::plan::MAX_RUNS {
-        return Err(format!("points = {n} is more than this tool accepts"));
+    if n > MAX_RANGE_POINTS {
+        return Err(format!("points = {n} is more than a range may hold ({MAX_RANGE_POINTS})"));
     }
     if !(a.is_finite() && b.is_finite()) {
         return Err("the bounds must be finite numbers".into());
     }
     if log && !(a > 0.0 && b > 0.0) {
         return Err(format!("log = [{a}, {b}]: log ranges need bounds > 0"));
+    }
+    if n == 1 && a != b {
+        return Err(format!("points = 1 between {a} and {b} would drop {b}: give a single value instead (e.g. {a})"));
     }
     let at = |i: usize| {
         let t = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
@@ -218,7 +266,10 @@ fn check_values(name: &str, kind: Kind, values: &Values) -> Result<(), String> {
             }
         }
         (Kind::Width, Values::Count(v)) => match v.iter().find(|w| **w == 0 || **w > crate::sweep::plan::MAX_PARAMS) {
-            Some(w) => bad(w.to_string(), "widths must be whole numbers >= 1"),
+            Some(w) => bad(
+                w.to_string(),
+                &format!("widths must be whole numbers from 1 to {}", crate::sweep::plan::MAX_PARAMS),
+            ),
             None => Ok(()),
         },
         (Kind::BatchSize, Values::BatchSize(v)) if v.contains(&BatchSize::Size(0)) => {
@@ -245,18 +296,35 @@ fn check_values(name: &str, kind: Kind, values: &Values) -> Result<(), String> {
     }
 }
 
-/// Checks the `[training]` values of numeric fields (the ones no axis replaces).
+/// The numeric fields of `[training]` by name (`None`: not set).
+fn training_numbers(t: &TrainingConfig) -> [(&'static str, Option<f64>); 9] {
+    [
+        ("lr", t.lr),
+        ("l1", t.l1),
+        ("l2", t.l2),
+        ("momentum", t.momentum),
+        ("beta1", t.beta1),
+        ("beta2", t.beta2),
+        ("rho", t.rho),
+        ("epsilon", t.epsilon),
+        ("initial_accumulator", t.initial_accumulator),
+    ]
+}
+
+/// Checks every `[training]` value that an axis could hold against the
+/// same rules as the axis (NaN and infinities included).
 pub fn check_training(file: &ExperimentFile) -> Result<(), SweepError> {
-    let Json::Object(t) = serde_json::to_value(&file.training).map_err(|e| err(e.to_string()))? else {
-        return Ok(());
-    };
-    for (name, v) in t {
-        if let (Kind::Number(_), Some(x)) = (kind_of(&name), v.as_f64()) {
-            if !ORDER.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
-            check_values(&format!("training.{name}"), kind_of(&name), &Values::Number(vec![x])).map_err(err)?;
+    let t = &file.training;
+    for (name, v) in training_numbers(t) {
+        if let Some(x) = v {
+            check_values(&format!("training.{name}"), kind_of(name), &Values::Number(vec![x])).map_err(err)?;
         }
+    }
+    if let Some(b) = t.batch_size {
+        check_values("training.batch_size", Kind::BatchSize, &Values::BatchSize(vec![b])).map_err(err)?;
+    }
+    if let Some(i) = t.init {
+        check_values("training.init", Kind::Init, &Values::Init(vec![i])).map_err(err)?;
     }
     Ok(())
 }

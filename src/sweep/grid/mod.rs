@@ -162,11 +162,31 @@ impl<'de> Deserialize<'de> for Axis {
     }
 }
 
-/// The axes of a sweep, in grid order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The axes of a sweep, in grid order. Read from files, it is checked: every
+/// axis has values, names are distinct and in grid order, and the grid has
+/// at most [`crate::sweep::plan::MAX_RUNS`] points.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Grid {
     axes: Vec<Axis>,
+}
+
+impl<'de> Deserialize<'de> for Grid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let axes = Vec::<Axis>::deserialize(d)?;
+        let bad = |m: String| serde::de::Error::custom(format!("the grid's axes: {m}"));
+        if let Some(a) = axes.iter().find(|a| a.values.is_empty()) {
+            return Err(bad(format!("axis `{}` has no values", a.name)));
+        }
+        if let Some(w) = axes.windows(2).find(|w| rank(&w[0].name) >= rank(&w[1].name)) {
+            return Err(bad(format!("`{}` and `{}` are repeated or out of grid order", w[0].name, w[1].name)));
+        }
+        let points = axes.iter().try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()));
+        if points.is_none_or(|p| p > crate::sweep::plan::MAX_RUNS) {
+            return Err(bad("more grid points than this tool accepts".into()));
+        }
+        Ok(Grid { axes })
+    }
 }
 
 /// A point's parameters by axis name, in grid order (a JSON object in files).
