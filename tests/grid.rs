@@ -301,7 +301,8 @@ fn plot_refuses_a_summary_whose_axes_were_edited() {
     run(&file, &out, 2, &["seeds=2", "training.epochs=20"]);
     let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let edits: [(&str, fn(&mut serde_json::Value)); 3] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
         ("out of grid order", |j| j["axes"].as_array_mut().unwrap().swap(0, 1)),
         ("has no values", |j| j["axes"][0]["values"] = serde_json::json!([])),
         ("more grid points", |j| {

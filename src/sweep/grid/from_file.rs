@@ -344,7 +344,8 @@ mod tests {
             assert!((x / want - 1.0).abs() < 1e-12, "{v:?}");
         }
         assert_eq!(range(&t("linear = [0, 1]\npoints = 3")).unwrap(), [0.0, 0.5, 1.0]);
-        assert_eq!(range(&t("linear = [2, 5]\npoints = 1")).unwrap(), [2.0]);
+        assert_eq!(range(&t("linear = [2, 2]\npoints = 1")).unwrap(), [2.0]);
+        assert!(range(&t("linear = [2, 5]\npoints = 1")).unwrap_err().contains("would drop 5"));
         assert!(range(&t("log = [0, 1]\npoints = 3")).unwrap_err().contains("> 0"));
         assert!(range(&t("log = [0.1, 1]\npoints = 0")).unwrap_err().contains(">= 1"));
         assert!(range(&t("log = [0.1, 1]")).unwrap_err().contains("points"));
@@ -357,7 +358,7 @@ mod tests {
         assert_eq!(parse_axis("lr", &v("0.1")).unwrap(), Values::Number(vec![0.1]));
         assert_eq!(parse_axis("hidden", &v("[2, 8]")).unwrap(), Values::Count(vec![2, 8]));
         assert!(parse_axis("hidden", &v("[2.5]")).unwrap_err().contains("whole numbers"));
-        assert!(parse_axis("hidden", &v("[0]")).unwrap_err().contains(">= 1"));
+        assert!(parse_axis("hidden", &v("[0]")).unwrap_err().contains("from 1 to"));
         assert_eq!(parse_axis("lr", &v("[]")).unwrap_err(), "grid.lr is empty: give at least one value");
         assert!(parse_axis("lr", &v("[-0.1]")).unwrap_err().contains("> 0"));
         assert!(parse_axis("momentum", &v("[1.0]")).unwrap_err().contains("[0, 1)"));
