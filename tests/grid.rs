@@ -327,3 +327,34 @@ fn plot_refuses_a_summary_whose_axes_were_edited() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("outside the grid"), "{err}");
 }
+
+#[test]
+fn plot_draws_any_two_axes_chosen_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", WIDE);
+    run(&file, &dir.path().join("r"), 2, &["seeds=2", "training.epochs=20"]);
+    let (code, err) = sweep_bin(&["plot", "r", "--x", "momentum", "--y", "hidden"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    let plots = dir.path().join("r/plots");
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(&plots).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    // x = momentum, y = hidden, z (panels) = lr; the init axis is a facet: one file per init.
+    let files = names();
+    for f in ["rate_vs_momentum_glorot-uniform.png", "rate_vs_momentum_uniform-1.5.png", "index.html"] {
+        assert!(files.contains(&f.to_string()), "{f} in {files:?}");
+    }
+    assert!(files.iter().any(|f| f.starts_with("rate_heatmap_wide")), "{files:?}");
+    // Replotting with the default view removes the figures of the other x axis.
+    let (code, err) = sweep_bin(&["plot", "r"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    let files = names();
+    assert!(files.iter().any(|f| f.starts_with("rate_vs_lr")), "{files:?}");
+    assert!(!files.iter().any(|f| f.starts_with("rate_vs_momentum")), "{files:?}");
+    let (code, err) = sweep_bin(&["plot", "r", "--x", "width"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no axis `width`") && err.contains("hidden"), "{err}");
+}

@@ -251,7 +251,15 @@ impl Results {
 
 /// Lower-case letters, digits, '-' and '.'; anything else becomes '-'.
 pub fn slug(s: &str) -> String {
-    s.chars()
+    let mapped: String = s
+        .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c.to_ascii_lowercase() } else { '-' })
-        .collect()
+        .collect();
+    // "uniform(1.5)" -> "uniform-1.5", not "uniform-1.5-".
+    let trimmed = mapped.trim_end_matches('-');
+    if trimmed.is_empty() {
+        mapped
+    } else {
+        trimmed.to_string()
+    }
 }
