@@ -12,6 +12,8 @@ peers=${1:-../shared/peers}
 venv=${PEERS_VENV:-/tmp/peers-venv}
 cargo build --release -q
 cargo bench --no-run -q 2>/dev/null
+# Where cargo put the binary (CARGO_TARGET_DIR moves it).
+bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
 
 echo "== machine"
 grep -m1 'model name' /proc/cpuinfo
@@ -29,7 +31,7 @@ echo "== netsweep: sweep run experiments/xor_grid.toml --set training.epochs=200
 # bests; read the scaling against the machine reference of the same run.
 out=/tmp/netsweep-bench-20000
 sweep() {
-    ./target/release/sweep run experiments/xor_grid.toml --set training.epochs=20000 --no-plot --quiet --force "$@" |
+    "$bin" run experiments/xor_grid.toml --set training.epochs=20000 --no-plot --quiet --force "$@" |
         grep -o '[0-9.]* million network-epochs/s on [0-9]* threads*'
 }
 steal0=$(awk '/^cpu /{print $9}' /proc/stat)

@@ -125,7 +125,9 @@ done
 say "slurmctld and slurmd up (node idle)"
 
 cargo build --release --quiet
-bin=$root/target/release/sweep
+# Where cargo put it: CARGO_TARGET_DIR and .cargo/config.toml move target/.
+bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+[ -x "$bin" ] || { echo "slurm-local-test: no sweep binary at $bin" >&2; exit 1; }
 say "release binary built"
 
 experiment=$root/experiments/xor_grid.toml

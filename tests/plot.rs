@@ -85,11 +85,18 @@ fn a_small_sweep_gets_every_picture() {
         assert!(names.iter().any(|n| n == want), "missing {want} in {names:?}");
     }
 
-    // The same figures as SVG, listed by the index instead of the PNGs.
+    // A user's own file in plots/, even one named like a figure, is never deleted.
+    std::fs::write(out.join("plots/rate_vs_lr_paper.png"), b"mine").unwrap();
+    std::fs::write(out.join("plots/notes.txt"), b"mine").unwrap();
+
+    // The same figures as SVG, listed by the index instead of the PNGs, which go.
     let m = plot_dir(&out, &PlotOptions { format: Format::Svg, ..Default::default() }).unwrap();
     assert_eq!(m, n);
     let svgs = files(&out.join("plots"), "svg");
     assert_eq!(svgs.len(), n);
+    assert_eq!(files(&out.join("plots"), "png").len(), 1, "only the user's PNG is left");
+    assert_eq!(std::fs::read(out.join("plots/rate_vs_lr_paper.png")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(out.join("plots/notes.txt")).unwrap(), b"mine");
     let index = std::fs::read_to_string(out.join("plots/index.html")).unwrap();
     for s in &svgs {
         let text = std::fs::read_to_string(s).unwrap();
@@ -98,10 +105,13 @@ fn a_small_sweep_gets_every_picture() {
         assert!(index.contains(s.file_name().unwrap().to_str().unwrap()));
     }
 
-    // Replotting is deterministic.
+    // Replotting is deterministic, and leaves only this format's figures and the user's files.
+    plot_dir(&out, &PlotOptions::default()).unwrap();
     let before = std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap();
     plot_dir(&out, &PlotOptions::default()).unwrap();
     assert_eq!(before, std::fs::read(out.join("plots/rate_vs_lr.png")).unwrap());
+    assert!(files(&out.join("plots"), "svg").is_empty());
+    assert_eq!(std::fs::read(out.join("plots/rate_vs_lr_paper.png")).unwrap(), b"mine");
 }
 
 #[test]

@@ -21,7 +21,8 @@ mod text;
 mod theme;
 mod view;
 
-use crate::sweep::output::write_atomic;
+use crate::sweep::lock::FolderLock;
+use crate::sweep::output::{remove_listed_plots, write_atomic, write_json, written_plots, PLOTS_WRITTEN};
 use crate::sweep::SweepError;
 use load::Results;
 use plotters::prelude::*;
@@ -49,11 +50,10 @@ impl Format {
     }
 }
 
-/// The folder inside a results folder that holds the plots.
-pub const PLOTS: &str = "plots";
+pub use crate::sweep::output::PLOTS;
 
-/// File-name prefixes of the figures (stale files with these names are removed on replotting).
-const PREFIXES: [&str; 5] = ["rate_heatmap", "rate_vs_", "learning_curves", "time_to_converge", "decision_boundaries"];
+/// The report page.
+const INDEX: &str = "index.html";
 
 /// How to plot: the image format and the axes of the figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,8 +118,9 @@ fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<Pat
     let path = plots.join(format!("{}.{}", fig.stem, format.ext()));
     match format {
         Format::Png => {
-            // The encoder picks the format from the extension, so the temp name ends in .png.
-            let tmp = plots.join(format!(".{}.tmp.png", fig.stem));
+            // The encoder picks the format from the extension, so the temp name ends in .png;
+            // the pid keeps two writers (were the lock ever bypassed) off each other's file.
+            let tmp = plots.join(format!(".{}.{}.tmp.png", fig.stem, std::process::id()));
             let drawn = (|| -> PResult {
                 let root = BitMapBackend::new(&tmp, fig.size).into_drawing_area();
                 draw(&root, fig, r)?;
@@ -128,7 +129,8 @@ fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<Pat
             })();
             let done = drawn
                 .map_err(|e| draw_error(&path, e.0))
-                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| SweepError::io(&path, e)));
+                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| SweepError::io(&path, e)))
+                .and_then(|()| crate::sweep::output::sync_parent(&path).map_err(|e| SweepError::io(plots, e)));
             if done.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
@@ -147,32 +149,29 @@ fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<Pat
     Ok(path)
 }
 
-/// Removes figures of this format left by an earlier plotting that this one did not write.
-fn remove_stale(plots: &Path, written: &[PathBuf], format: Format) -> Result<(), SweepError> {
-    let entries = std::fs::read_dir(plots).map_err(|e| SweepError::io(plots, e))?;
-    for e in entries.flatten() {
-        let p = e.path();
-        let name = e.file_name().to_string_lossy().into_owned();
-        let ours = PREFIXES.iter().any(|x| name.starts_with(x)) && name.ends_with(&format!(".{}", format.ext()));
-        if ours && !written.contains(&p) {
-            std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
-        }
-    }
-    Ok(())
-}
-
 /// Draws the plots of one results folder; returns how many files were written.
 pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     let format = opts.format;
     let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone() };
     let results = Results::load(dir, &choice)?;
+    let _lock = FolderLock::acquire(dir, "sweep plot")?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;
     let plots = dir.join(PLOTS);
     std::fs::create_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
+    let earlier = written_plots(&plots);
     let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
-    remove_stale(&plots, &written, format)?;
-    write_atomic(&plots.join("index.html"), index::html(&results, &figs, format).as_bytes())?;
+    write_atomic(&plots.join(INDEX), index::html(&results, &figs, format).as_bytes())?;
+    // Record every file of ours before deleting the earlier ones this plotting
+    // did not write again (another format, another view): only those are deleted.
+    let mut names: Vec<String> = written.iter().filter_map(|p| p.file_name()?.to_str().map(String::from)).collect();
+    names.push(INDEX.into());
+    let mut both = earlier;
+    both.extend(names.iter().cloned());
+    both.sort();
+    both.dedup();
+    write_json(&plots.join(PLOTS_WRITTEN), &both)?;
+    remove_listed_plots(&plots, &names)?;
     Ok(written.len())
 }
 

@@ -12,6 +12,7 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
+use super::lock::FolderLock;
 use super::manifest::{now, Manifest, MergeInfo, MergedShard, Status};
 use super::output;
 use super::plan::{self, Plan};
@@ -46,6 +47,7 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             format!("no {SHARDS}/ folder here: pass the results folder the shards ran with (their --out)"),
         ));
     }
+    let mut lock = FolderLock::acquire(dir, "sweep merge")?;
     let n = shard_count(&shards_dir)?;
     let (manifests, missing) = shard_manifests(dir, n)?;
     let reference = reference_manifest(&shards_dir, &manifests, &missing)?;
@@ -54,6 +56,7 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
     let split = shard::assign(&chunks, n);
     check_shards(dir, &plan, &reference, &manifests, missing, (&chunks, &split))?;
     check_folder(dir, &plan, &reference, force)?;
+    lock.announce(dir)?;
     let summary = write_merged(dir, &plan, &chunks, &split, n)?;
     let summary = output::write_summary(dir, summary, Vec::new())?;
     let manifest = merged_manifest(&plan, &reference, manifests.into_iter().flatten().collect(), t0);
@@ -293,7 +296,7 @@ fn write_merged(
         readers.push((path, r));
     }
     let final_path = dir.join(output::RUNS);
-    let tmp: PathBuf = dir.join(format!("{}.tmp", output::RUNS));
+    let tmp: PathBuf = output::temp_name(&final_path);
     let result = (|| {
         let file = std::fs::File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -322,6 +325,7 @@ fn write_merged(
             .sync_all()
             .map_err(|e| SweepError::io(&tmp, e))?;
         std::fs::rename(&tmp, &final_path).map_err(|e| SweepError::io(&final_path, e))?;
+        output::sync_parent(&final_path).map_err(|e| SweepError::io(dir, e))?;
         agg.finish().map_err(|p| problem(dir, format!("grid point {p} is missing runs after the merge")))
     })();
     if result.is_err() {

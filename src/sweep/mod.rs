@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod family;
 pub mod grid;
+pub mod lock;
 pub mod manifest;
 pub mod measure;
 pub mod merge;

@@ -21,6 +21,45 @@ pub const SUMMARY: &str = "summary.json";
 /// Per-point table.
 pub const SUMMARY_CSV: &str = "summary.csv";
 
+/// The folder of a results folder that holds its figures.
+pub const PLOTS: &str = "plots";
+/// The list, inside `plots/`, of the files netsweep wrote there: the only
+/// files a replot or `--force` ever deletes.
+pub const PLOTS_WRITTEN: &str = ".netsweep-plots.json";
+
+/// The files netsweep wrote in `plots` (its list; empty when there is none
+/// or it cannot be read, so nothing is deleted on doubt).
+pub fn written_plots(plots: &Path) -> Vec<String> {
+    let list: Vec<String> =
+        std::fs::read(plots.join(PLOTS_WRITTEN)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    // Plain names only: the list is data, and must not point outside plots/.
+    list.into_iter()
+        .filter(|n| !n.is_empty() && !n.starts_with('.') && Path::new(n).file_name().is_some_and(|f| f == n.as_str()))
+        .collect()
+}
+
+/// Deletes the files netsweep wrote in `plots` that are not in `keep`,
+/// then records `keep` as the list (or removes the list when `keep` is empty).
+pub fn remove_listed_plots(plots: &Path, keep: &[String]) -> Result<(), SweepError> {
+    for name in written_plots(plots).iter().filter(|n| !keep.contains(n)) {
+        let p = plots.join(name);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(SweepError::io(&p, e)),
+        }
+    }
+    let list = plots.join(PLOTS_WRITTEN);
+    if keep.is_empty() {
+        match std::fs::remove_file(&list) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SweepError::io(&list, e)),
+            _ => Ok(()),
+        }
+    } else {
+        write_json(&list, &keep)
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     write_atomic_with(path, |f| f.write_all(bytes))
@@ -31,17 +70,33 @@ fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), SweepError> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let tmp = temp_name(path);
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         fill(&mut f)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        sync_parent(path)
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         SweepError::io(path, e)
     })
+}
+
+/// A temporary name next to `path` that no other write uses: hidden, with
+/// this process's id and a per-process counter (`.summary.json.1234.7.tmp`).
+pub fn temp_name(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().map_or("file".into(), |f| f.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// Makes a rename in `path`'s folder durable (the folder's entry is on disk).
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::File::open(parent)?.sync_all()
 }
 
 /// Serialises `value` as pretty JSON (with a final newline) and writes it
@@ -114,6 +169,26 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     }
 }
 
+/// Creates `dir` and any missing parent; returns the folders it created,
+/// outermost first, so a refused run can remove exactly those.
+pub fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
+    let missing: Vec<PathBuf> = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+    if missing.is_empty() && !dir.is_dir() {
+        return Err(SweepError::Output { path: dir.to_path_buf(), msg: "exists and is not a folder".into() });
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SweepError::Output { path: dir.to_path_buf(), msg: format!("cannot be created: {e}") })?;
+    Ok(missing.into_iter().rev().collect())
+}
+
+/// Removes the folders [`create_missing`] made, innermost first, as far as
+/// they are empty (a refused run leaves nothing behind).
+pub fn remove_created(created: &[PathBuf]) {
+    for d in created.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
 /// How a results folder is to be used.
 #[derive(Debug)]
 pub enum Start {
@@ -151,7 +226,7 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| out(format!("cannot be read: {e}")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n != SHARDS))
+        .filter(|p| p.file_name().is_some_and(|n| n != SHARDS && n != super::lock::HOLDER))
         .collect();
     let had_manifest = manifest.is_some();
     match manifest {
@@ -194,10 +269,12 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
             std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
         }
     }
-    // Only a folder netsweep wrote before has netsweep's plots in it.
-    let plots = dir.join("plots");
+    // netsweep's own figures go with the results they were drawn from;
+    // anything else in plots/ stays.
+    let plots = dir.join(PLOTS);
     if had_manifest && plots.is_dir() {
-        std::fs::remove_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
+        remove_listed_plots(&plots, &[])?;
+        let _ = std::fs::remove_dir(&plots);
     }
     probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
     Ok(Start::Fresh { created: false })

@@ -22,6 +22,7 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
+use super::lock::FolderLock;
 use super::manifest::{now, Manifest, Status};
 use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
@@ -125,15 +126,22 @@ fn execute(
         }
         None => (opts.out.clone(), all, None),
     };
-    let start = output::prepare_dir(&dir, plan, opts.force, info.as_ref())?;
-    let created = matches!(start, Start::Fresh { created: true });
+    let made = output::create_missing(&dir)?;
+    let prepared = FolderLock::acquire(&dir, "sweep run").and_then(|mut lock| {
+        let start = output::prepare_dir(&dir, plan, opts.force, info.as_ref())?;
+        lock.announce(&dir)?;
+        Ok((lock, start))
+    });
+    let (lock, start) = prepared.inspect_err(|_| output::remove_created(&made))?;
     let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, stop };
     let result = job.run(start);
     if let Err(e) = &result {
         let empty = std::fs::metadata(dir.join(output::RUNS)).map_or(true, |m| m.len() == 0);
-        if created && empty && !matches!(e, SweepError::Stopped(_)) {
+        if !made.is_empty() && empty && !matches!(e, SweepError::Stopped(_)) {
             // A first attempt that failed before finishing any chunk leaves no folder behind.
+            drop(lock);
             let _ = std::fs::remove_dir_all(&dir);
+            output::remove_created(&made);
         }
     }
     result
