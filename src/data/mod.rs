@@ -42,7 +42,7 @@ pub fn parity<F: Real>(bits: usize) -> Dataset<F> {
         Array2::from_shape_fn((rows, bits), |(r, c)| if (r >> (bits - 1 - c)) & 1 == 1 { F::one() } else { -F::one() });
     let y = Array2::from_shape_fn((rows, 1), |(r, _)| {
         let negatives = bits - (r.count_ones() as usize);
-        if negatives % 2 == 0 {
+        if negatives.is_multiple_of(2) {
             F::one()
         } else {
             -F::one()

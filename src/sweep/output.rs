@@ -172,7 +172,8 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
 /// Creates `dir` and any missing parent; returns the folders it created,
 /// outermost first, so a refused run can remove exactly those.
 pub fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
-    let missing: Vec<PathBuf> = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+    let missing: Vec<PathBuf> =
+        dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
     if missing.is_empty() && !dir.is_dir() {
         return Err(SweepError::Output { path: dir.to_path_buf(), msg: "exists and is not a folder".into() });
     }
