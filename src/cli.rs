@@ -43,11 +43,11 @@ pub fn run(args: RunArgs) -> Result<(), SweepError> {
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
     let shard = resolve_shard(args.shard, args.shard_count)?;
     if !args.quiet {
-        eprintln!("{}", report::describe(&plan));
+        crate::tell!("{}", report::describe(&plan));
         if let Some(s) = shard {
             let mine = shard::chunks_of(&plan.chunks(), s);
             let runs: usize = mine.iter().map(|c| c.end - c.start).sum();
-            eprintln!("shard {s}: {runs} runs in {} chunks, into {}", mine.len(), s.dir(&out).display());
+            crate::tell!("shard {s}: {runs} runs in {} chunks, into {}", mine.len(), s.dir(&out).display());
         }
     }
     let opts = sweep::RunOptions {
@@ -61,13 +61,13 @@ pub fn run(args: RunArgs) -> Result<(), SweepError> {
     let stop = Some(&STOP);
     if let Some(s) = shard {
         let r = runner::run_shard(&plan, &opts, s, stop).map_err(with_resume_hint)?;
-        println!("{}", shard_finished(&r, s, &out));
+        crate::say!("{}", shard_finished(&r, s, &out));
         return Ok(());
     }
     let result = runner::run_stoppable(&plan, &opts, stop).map_err(with_resume_hint)?;
     let plots = if args.no_plot { None } else { Some(plot::plot_dir(&out, &PlotOptions::default())?) };
-    println!("{}", report::final_table(&result.summary, 10));
-    println!("{}", report::finished(&result.manifest, &out, plots.as_ref()));
+    crate::say!("{}", report::final_table(&result.summary, 10));
+    crate::say!("{}", report::finished(&result.manifest, &out, plots.as_ref()));
     Ok(())
 }
 
@@ -87,9 +87,9 @@ fn resolve_shard(arg: Option<ShardArg>, count: Option<usize>) -> Result<Option<S
 pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
     let merged = sweep::merge::merge(dir, force)?;
     let plots = if no_plot { None } else { Some(plot::plot_dir(dir, &PlotOptions::default())?) };
-    println!("{}", report::final_table(&merged.summary, 10));
+    crate::say!("{}", report::final_table(&merged.summary, 10));
     let m = &merged.manifest;
-    println!(
+    crate::say!(
         "merged {} shards: {} runs × {} epochs\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
         m.merged.as_ref().map_or(0, |x| x.shards),
         m.runs,
@@ -97,7 +97,7 @@ pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
         dir.display()
     );
     if let Some(n) = plots {
-        println!("wrote {n} plots to {}", dir.join("plots").display());
+        crate::say!("wrote {n} plots to {}", dir.join("plots").display());
     }
     Ok(())
 }
@@ -105,14 +105,14 @@ pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
 /// `sweep validate`: resolves the experiment and prints its grid.
 pub fn validate(file: &Path, set: &[String]) -> Result<(), SweepError> {
     let plan = sweep::load_plan(file, set)?;
-    println!("{}\nOK: nothing trained.", report::describe(&plan));
+    crate::say!("{}\nOK: nothing trained.", report::describe(&plan));
     Ok(())
 }
 
 /// `sweep plot`: draws the figures of one results folder or of every folder inside `path`.
 pub fn plot(path: &Path, opts: &PlotOptions) -> Result<(), SweepError> {
     for (dir, n) in plot::plot_path(path, opts)? {
-        println!("{}: {n} plots in {}", dir.display(), dir.join("plots").display());
+        crate::say!("{}: {n} plots in {}", dir.display(), dir.join("plots").display());
     }
     Ok(())
 }
@@ -124,16 +124,16 @@ fn install_signal_handler() {
     let installed = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
             STOP.store(true, Ordering::SeqCst);
-            eprintln!(
+            crate::tell!(
                 "\nsignal received: finishing the chunks in progress, then stopping (send it again to quit at once)"
             );
         } else {
-            eprintln!("second signal: quitting now; run the same command again to resume");
+            crate::tell!("second signal: quitting now; run the same command again to resume");
             std::process::exit(130);
         }
     });
     if let Err(e) = installed {
-        eprintln!("warning: cannot catch Ctrl-C/SIGTERM ({e}); an interrupted sweep can still be resumed");
+        crate::tell!("warning: cannot catch Ctrl-C/SIGTERM ({e}); an interrupted sweep can still be resumed");
     }
 }
 

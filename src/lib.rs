@@ -25,6 +25,7 @@
 
 pub mod activations;
 pub mod cli;
+pub mod console;
 pub mod data;
 pub mod ensemble;
 pub mod error;

@@ -180,7 +180,7 @@ impl<F: Real> Network<F> {
                 if let (Some(l), Some(m)) = (r.test_loss, r.test_metric) {
                     line += &format!("  test loss {:.6}  test {name} {:.4}", f(l), f(m));
                 }
-                println!("{line}");
+                crate::say!("{line}");
             }
             ControlFlow::Continue(())
         })?;

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            netsweep::tell!("error: {}", netsweep::console::clip(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -72,7 +72,7 @@ pub fn figures(r: &Results) -> Vec<Figure> {
             };
             let rows = if group.len() > 1 { ", one row of panels per setting of the other varying axes" } else { "" };
             out.push(Figure {
-                stem: format!("rate_heatmap_{}{}", super::load::slug(&arch), r.group_slug(group, gi, groups.len())),
+                stem: format!("rate_heatmap_{}{}", crate::sweep::names::slug(&arch), r.group_slug(group, gi, groups.len())),
                 heading: format!("Convergence rate of {arch}{label}"),
                 caption: format!(
                     "Fraction of the {} seeds per grid point that reached {} within {} epochs, by {x} (columns) and {y} (rows){panels}{rows}. Brighter is better: read along a row for the effect of the {x}, up a column for the {y}.",

@@ -31,7 +31,7 @@ pub fn html(r: &Results, figures: &[Figure], format: Format) -> String {
         s.epochs,
         esc(&r.criterion()),
         esc(&varying),
-        esc(&s.experiment_hash[..12.min(s.experiment_hash.len())])
+        esc(crate::sweep::manifest::short_hash(&s.experiment_hash))
     ));
     out.push_str("<nav><ul>\n");
     for f in figures {

@@ -46,6 +46,28 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
     })
 }
 
+/// Every point's curves have one value per recorded epoch (a diverged run's
+/// statistics are null there, not missing), as the figures index them.
+fn check_curves(path: &Path, s: &Summary) -> Result<(), SweepError> {
+    let n = s.record_epochs.len();
+    for p in &s.points {
+        let c = &p.curves;
+        let series = [Some(&c.train_loss), Some(&c.train_metric), c.test_loss.as_ref(), c.test_metric.as_ref()];
+        let lengths =
+            series.into_iter().flatten().flat_map(|st| [&st.mean, &st.median, &st.p10, &st.p25, &st.p75, &st.p90]);
+        if lengths.map(Vec::len).chain([p.converged_by_epoch.len()]).any(|len| len != n) {
+            return Err(results_err(
+                path,
+                format!(
+                    "grid point {}: its curves do not have one value per epoch of field `record_epochs` ({n})",
+                    p.point
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Results {
     /// Reads `dir`'s summary.json and manifest.json; `choice` picks the
     /// axes of the figures (defaults where `None`).
@@ -61,8 +83,14 @@ impl Results {
             return Err(results_err(dir, NOT_RESULTS));
         }
         let summary: Summary = read_json(&path, "netsweep summary")?;
+        crate::sweep::manifest::check_hash(&path, &summary.experiment_hash)?;
+        check_curves(&path, &summary)?;
         let mpath = dir.join(MANIFEST);
-        let manifest = if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
+        let manifest: Option<Manifest> =
+            if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
+        if let Some(m) = &manifest {
+            crate::sweep::manifest::check_hash(&mpath, &m.experiment_hash)?;
+        }
         let view = View::new(&summary.axes, choice).map_err(|msg| results_err(dir, msg))?;
         let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, index: BTreeMap::new() };
         r.build_index().map_err(|msg| results_err(&path, msg))?;
@@ -167,7 +195,7 @@ impl Results {
 
     /// A file-name suffix for a facet ("" when no facet axis varies).
     pub fn facet_slug(&self, f: Facet) -> String {
-        self.facet_parts(f, false).iter().map(|(_, v)| format!("_{}", slug(v))).collect()
+        self.facet_parts(f, false).iter().map(|(_, v)| format!("_{}", crate::sweep::names::slug(v))).collect()
     }
 
     /// Subtitle of the convergence-rate figures for one facet group.
@@ -246,20 +274,5 @@ impl Results {
             list.sort_by_key(|r| r.seed_index);
         }
         Ok(out)
-    }
-}
-
-/// Lower-case letters, digits, '-' and '.'; anything else becomes '-'.
-pub fn slug(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c.to_ascii_lowercase() } else { '-' })
-        .collect();
-    // "uniform(1.5)" -> "uniform-1.5", not "uniform-1.5-".
-    let trimmed = mapped.trim_end_matches('-');
-    if trimmed.is_empty() {
-        mapped
-    } else {
-        trimmed.to_string()
     }
 }

@@ -153,8 +153,9 @@ fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<Pat
 pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     let format = opts.format;
     let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone() };
+    // The lock first: a folder a sweep is writing says so, not "no summary".
+    let _lock = if dir.is_dir() { Some(FolderLock::acquire(dir, "sweep plot")?) } else { None };
     let results = Results::load(dir, &choice)?;
-    let _lock = FolderLock::acquire(dir, "sweep plot")?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;
     let plots = dir.join(PLOTS);
@@ -184,7 +185,8 @@ pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Vec<(PathBuf, usize)
     if !path.is_dir() {
         return Err(err("is not a folder (give a results folder, or a folder of them)"));
     }
-    if path.join(crate::sweep::output::SUMMARY).exists() {
+    let ours = |f| path.join(f).exists();
+    if ours(crate::sweep::output::SUMMARY) || ours(crate::sweep::output::MANIFEST) {
         return Ok(vec![(path.to_path_buf(), plot_dir(path, opts)?)]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)

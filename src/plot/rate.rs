@@ -53,7 +53,7 @@ pub fn figures(r: &Results) -> Vec<Figure> {
                 _ => String::new(),
             };
             Figure {
-                stem: format!("rate_vs_{}{}", super::load::slug(v.x.name(g)), r.group_slug(group, gi, groups.len())),
+                stem: format!("rate_vs_{}{}", crate::sweep::names::slug(v.x.name(g)), r.group_slug(group, gi, groups.len())),
                 heading: format!("Convergence rate vs {}{label}", v.x.title(g)),
                 caption: format!("One line per architecture with its 95% Wilson interval (shaded){panels_text}. A higher line converges more often; where bands overlap the data cannot tell the settings apart."),
                 size: (w, h),

@@ -51,6 +51,10 @@ pub struct Manifest {
     pub git_commit: Option<String>,
     /// Worker threads.
     pub threads: usize,
+    /// Where the thread count came from: "--threads", "RAYON_NUM_THREADS" or
+    /// "cores" (one per core); absent in a merged folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_from: Option<String>,
     /// Start time (RFC 3339, UTC).
     pub started_at: String,
     /// End time.
@@ -98,6 +102,7 @@ impl Manifest {
             netsweep_version: env!("CARGO_PKG_VERSION").into(),
             git_commit: (!commit.is_empty()).then(|| commit.to_string()),
             threads,
+            threads_from: None,
             started_at: now(),
             finished_at: None,
             wall_seconds: None,
@@ -185,4 +190,21 @@ pub struct MergedShard {
     pub wall_seconds: Option<f64>,
     /// Its throughput (last attempt).
     pub network_epochs_per_second: Option<f64>,
+}
+
+/// An experiment hash as written: 64 lower-case hex digits (SHA-256).
+pub fn check_hash(path: &std::path::Path, hash: &str) -> Result<(), super::error::SweepError> {
+    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Ok(());
+    }
+    Err(super::error::SweepError::Results {
+        path: path.to_path_buf(),
+        msg: "field `experiment_hash` is not a SHA-256 digest (64 hex digits): edited, or not written by netsweep"
+            .into(),
+    })
+}
+
+/// The first 12 characters of a hash, for messages (the whole text if shorter).
+pub fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
 }

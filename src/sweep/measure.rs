@@ -45,7 +45,12 @@ pub fn record_config(file: &ExperimentFile) -> Result<RecordConfig, SweepError> 
     }
 }
 
-pub fn check_losses(loss: Loss, metric: Metric) -> Result<(), SweepError> {
+pub fn check_losses(loss: Loss, metric: Metric, classification: bool) -> Result<(), SweepError> {
+    if loss == Loss::Cce && !classification {
+        return Err(err(
+            "training.loss = \"cce\" needs class labels, and this problem's targets are numbers (xor, parity): use loss = \"mse\"",
+        ));
+    }
     match (loss, metric) {
         (Loss::Cce, Metric::Acc) | (Loss::Mse, Metric::Mse | Metric::AccXor) => Ok(()),
         (l, m) => Err(err(format!(

@@ -13,7 +13,7 @@
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
 use super::lock::FolderLock;
-use super::manifest::{now, Manifest, MergeInfo, MergedShard, Status};
+use super::manifest::{now, short_hash, Manifest, MergeInfo, MergedShard, Status};
 use super::output;
 use super::plan::{self, Plan};
 use super::resume::{self, ChunkRead, RunsReader};
@@ -159,11 +159,6 @@ fn resolve_reference(shards_dir: &Path, reference: &Manifest) -> Result<Plan, Sw
         ));
     }
     Ok(plan)
-}
-
-/// The first 12 characters of a hash (fewer if it is shorter).
-fn short_hash(h: &str) -> &str {
-    h.get(..12).unwrap_or(h)
 }
 
 /// Every shard present, of this experiment, split as this netsweep splits,

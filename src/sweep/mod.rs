@@ -16,6 +16,7 @@ pub mod lock;
 pub mod manifest;
 pub mod measure;
 pub mod merge;
+pub mod names;
 pub mod output;
 pub mod overrides;
 pub mod plan;

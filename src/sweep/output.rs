@@ -4,7 +4,7 @@
 
 use super::aggregate::{PointSummary, Summary};
 use super::error::SweepError;
-use super::manifest::Manifest;
+use super::manifest::{short_hash, Manifest};
 use super::plan::Plan;
 use super::resume;
 use super::shard::{ShardInfo, SHARDS};
@@ -161,9 +161,14 @@ pub fn write_summary(dir: &Path, mut summary: Summary, rendered: Vec<Option<Vec<
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     let path = dir.join(MANIFEST);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| SweepError::Results { path, msg: format!("is not a netsweep manifest: {e}") }),
+        Ok(bytes) => {
+            let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| SweepError::Results {
+                path: path.clone(),
+                msg: format!("is not a netsweep manifest: {e}"),
+            })?;
+            super::manifest::check_hash(&path, &m.experiment_hash)?;
+            Ok(Some(m))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(SweepError::io(path, e)),
     }
@@ -174,6 +179,15 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
 pub fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
     let missing: Vec<PathBuf> =
         dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+    if let Some(link) = missing.iter().find(|a| a.symlink_metadata().is_ok()) {
+        return Err(SweepError::Output {
+            path: dir.to_path_buf(),
+            msg: format!(
+                "{} is a symbolic link to something that does not exist: fix or remove the link",
+                link.display()
+            ),
+        });
+    }
     if missing.is_empty() && !dir.is_dir() {
         return Err(SweepError::Output { path: dir.to_path_buf(), msg: "exists and is not a folder".into() });
     }
@@ -238,8 +252,8 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
                 return Err(out(format!(
                     "holds results of a different experiment (`{}`, hash {}…; this one is {}…): {}. Use --force to start over (it deletes those results), or --out to choose another folder",
                     m.name,
-                    &m.experiment_hash[..12.min(m.experiment_hash.len())],
-                    &plan.hash[..12.min(plan.hash.len())],
+                    short_hash(&m.experiment_hash),
+                    short_hash(&plan.hash),
                     resume::differences_phrase(&old, &new)
                 )));
             }
@@ -264,20 +278,21 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
         }
         _ => {}
     }
+    // Nothing is deleted from a folder this process cannot write to.
+    probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
     for name in OURS {
         let p = dir.join(name);
         if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
+            std::fs::remove_file(&p).map_err(|e| out(format!("cannot remove the earlier {name}: {e}")))?;
         }
     }
     // netsweep's own figures go with the results they were drawn from;
     // anything else in plots/ stays.
     let plots = dir.join(PLOTS);
     if had_manifest && plots.is_dir() {
-        remove_listed_plots(&plots, &[])?;
+        remove_listed_plots(&plots, &[]).map_err(|e| out(format!("cannot remove the earlier figures: {e}")))?;
         let _ = std::fs::remove_dir(&plots);
     }
-    probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
     Ok(Start::Fresh { created: false })
 }
 

@@ -10,6 +10,9 @@ use serde::Deserialize;
 use std::path::Path;
 use toml::{Table, Value};
 
+/// The deepest dotted key an override may name (`architectures.a.layers` is 3).
+const MAX_KEY_DEPTH: usize = 8;
+
 /// Parses an experiment file, then applies the overrides in order.
 pub fn load(path: &Path, overrides: &[String]) -> Result<ExperimentFile, SweepError> {
     let text = std::fs::read_to_string(path)
@@ -65,8 +68,14 @@ pub fn apply(table: &mut Table, assignment: &str) -> Result<(), SweepError> {
             "--set {assignment}: the key `{key}` is not a dotted path like grid.lr"
         )));
     }
-    let value = parse_value(raw.trim());
     let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() > MAX_KEY_DEPTH {
+        return Err(SweepError::Config(format!(
+            "--set: the key has {} dotted parts; no field of an experiment file is deeper than {MAX_KEY_DEPTH}",
+            parts.len()
+        )));
+    }
+    let value = parse_value(raw.trim());
     move_between_training_and_grid(table, &parts);
     let mut node = &mut *table;
     for (depth, part) in parts[..parts.len() - 1].iter().enumerate() {

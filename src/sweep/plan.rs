@@ -18,6 +18,7 @@ use super::error::SweepError;
 use super::family::{self, Family, Settings};
 use super::grid::{self, Grid};
 use super::measure::{self, Criterion};
+use super::names::{slug, MAX_NAME};
 use super::problem::{self, ProblemData};
 use crate::layers::Layer;
 use crate::losses::Loss;
@@ -159,8 +160,8 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     check_size(&grid, file.seeds)?;
     grid::check_training(&file)?;
     let t = &file.training;
-    measure::check_losses(t.loss, t.metric)?;
     let datasets = load_datasets(&file, &grid)?;
+    measure::check_losses(t.loss, t.metric, datasets[0].classification)?;
     let criterion = measure::criterion(&file, &datasets[0])?;
     let record_epochs = measure::record_epochs(t.epochs, &measure::record_config(&file)?)?;
     let hash = {
@@ -195,6 +196,13 @@ fn check_basics(file: &ExperimentFile, stem: &str) -> Result<String, SweepError>
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
         return Err(err(format!("name `{name}` cannot be a folder name")));
     }
+    if name.len() > MAX_NAME {
+        return Err(err(format!(
+            "name `{}…` is {} bytes long: use at most {MAX_NAME} (it names the results folder)",
+            name.chars().take(40).collect::<String>(),
+            name.len()
+        )));
+    }
     if file.seeds == 0 {
         return Err(err("seeds = 0: each grid point needs at least 1 seed"));
     }
@@ -215,7 +223,25 @@ fn check_architecture_names(file: &ExperimentFile, grid: &Grid) -> Result<(), Sw
     let (_, axis) = grid.axis("architecture").expect("the grid always has an architecture axis");
     let grid::Values::Name(names) = &axis.values else { unreachable!("architecture values are names") };
     let defined: Vec<&String> = file.architectures.keys().collect();
+    let mut files: std::collections::BTreeMap<String, &String> = Default::default();
     for a in names {
+        if a.len() > MAX_NAME {
+            return Err(err(format!(
+                "architecture name `{}…` is {} bytes long: use at most {MAX_NAME} (figures are named after it)",
+                a.chars().take(40).collect::<String>(),
+                a.len()
+            )));
+        }
+        if let Some(other) = files.insert(slug(a), a) {
+            return Err(err(if other == a {
+                format!("grid.architecture lists `{a}` twice: name each architecture once")
+            } else {
+                format!(
+                    "architectures `{other}` and `{a}` would share the figure file names `…_{}`: rename one (names are lower-cased, and characters other than letters, digits, '.' and '-' become '-')",
+                    slug(a)
+                )
+            }));
+        }
         if !file.architectures.contains_key(a) {
             let close = defined.iter().min_by_key(|d| strsim::levenshtein(a, d)).map_or("", |s| s.as_str());
             let list = defined.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");

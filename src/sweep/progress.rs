@@ -57,7 +57,7 @@ impl Progress {
                     let secs = start.elapsed().as_secs_f64().max(1e-9);
                     let rate = *done as f64 / secs;
                     let eta = (*total - *done) as f64 / rate.max(1e-9);
-                    eprintln!(
+                    crate::tell!(
                         "[sweep] {done}/{total} runs ({:.0}%), {rate:.0} runs/s, ETA {eta:.0}s",
                         100.0 * *done as f64 / *total as f64
                     );

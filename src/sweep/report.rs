@@ -12,7 +12,7 @@ use std::path::Path;
 pub fn describe(plan: &Plan) -> String {
     let g = &plan.grid;
     let mut s = String::new();
-    let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, plan.hash.get(..12).unwrap_or(&plan.hash));
+    let _ = writeln!(s, "experiment `{}` (hash {})", plan.name, crate::sweep::manifest::short_hash(&plan.hash));
     let d = &plan.datasets[0];
     if plan.datasets.len() > 1 {
         let _ = writeln!(s, "  problem: parity, one data set per N (2^N patterns × N inputs)");

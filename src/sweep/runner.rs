@@ -100,14 +100,30 @@ pub fn run_shard(
     Ok(ShardResult { dir: shard.dir(&opts.out), manifest })
 }
 
+/// Worker threads and where the number came from: `--threads N`, else a
+/// positive `RAYON_NUM_THREADS` (as rayon itself reads it), else one per core.
+pub fn thread_count(flag: usize, env: Option<&str>) -> Result<(usize, &'static str), SweepError> {
+    if flag > 0 {
+        return Ok((flag, "--threads"));
+    }
+    match env.map(str::trim).filter(|v| !v.is_empty() && *v != "0") {
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) => Ok((n, "RAYON_NUM_THREADS")),
+            Err(_) => Err(SweepError::Config(format!(
+                "RAYON_NUM_THREADS={v} is not a number of threads: unset it, or give a whole number"
+            ))),
+        },
+        None => Ok((std::thread::available_parallelism().map_or(1, |n| n.get()), "cores")),
+    }
+}
+
 fn execute(
     plan: &Plan,
     opts: &RunOptions,
     shard: Option<Shard>,
     stop: Option<&AtomicBool>,
 ) -> Result<(Manifest, Option<Summary>), SweepError> {
-    let threads =
-        if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
+    let (threads, threads_from) = thread_count(opts.threads, std::env::var("RAYON_NUM_THREADS").ok().as_deref())?;
     if threads > MAX_THREADS {
         return Err(SweepError::Config(format!(
             "--threads {threads} is too many: use 0 (one per core) up to {MAX_THREADS}"
@@ -133,7 +149,7 @@ fn execute(
         Ok((lock, start))
     });
     let (lock, start) = prepared.inspect_err(|_| output::remove_created(&made))?;
-    let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, stop };
+    let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, threads_from, stop };
     let result = job.run(start);
     if let Err(e) = &result {
         let empty = std::fs::metadata(dir.join(output::RUNS)).map_or(true, |m| m.len() == 0);
@@ -156,6 +172,7 @@ struct Job<'a> {
     info: Option<ShardInfo>,
     pool: &'a rayon::ThreadPool,
     threads: usize,
+    threads_from: &'static str,
     stop: Option<&'a AtomicBool>,
 }
 
@@ -196,6 +213,7 @@ impl Job<'_> {
     /// The manifest of this attempt (a shard's counts its own runs only).
     fn start_manifest(&self) -> Manifest {
         let mut manifest = Manifest::start(self.plan, &self.opts.experiment_file, self.threads);
+        manifest.threads_from = Some(self.threads_from.to_string());
         if let Some(info) = &self.info {
             manifest.runs = info.runs;
             manifest.network_epochs = (info.runs * self.plan.epochs) as u64;
@@ -225,7 +243,7 @@ impl Job<'_> {
         manifest.started_at = old.started_at.clone();
         manifest.resumed_runs = Some(scan.runs_done);
         if !self.opts.quiet {
-            eprintln!("{}", scan.describe(self.chunks.len(), manifest.runs));
+            crate::tell!("{}", scan.describe(self.chunks.len(), manifest.runs));
         }
         Ok(scan)
     }

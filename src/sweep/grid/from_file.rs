@@ -182,7 +182,19 @@ fn parse_axis(name: &str, raw: &toml::Value) -> Result<Values, String> {
     };
     let values = Values::parse(kind, list).map_err(|e| format!("{key}: {}", what_was_expected(kind, &e)))?;
     check_values(&key, kind, &values)?;
+    check_distinct(&key, &values)?;
     Ok(values)
+}
+
+/// Each value once: a repeated value would be two grid points that are one.
+fn check_distinct(key: &str, values: &Values) -> Result<(), String> {
+    let all: Vec<Json> = (0..values.len()).map(|i| values.json(i)).collect();
+    for (i, v) in all.iter().enumerate() {
+        if all[..i].contains(v) {
+            return Err(format!("{key} lists {} twice: give each value once", values.label(i)));
+        }
+    }
+    Ok(())
 }
 
 /// A readable message for a value of the wrong type.

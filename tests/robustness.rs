@@ -1,0 +1,228 @@
+//! netsweep under hostile and careless use, through the binary: it deletes
+//! only what it wrote, lets one process at a time write a results folder,
+//! never panics on a closed or full stdout, and refuses hand-edited or
+//! impossible inputs with exit code 2, writing nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const XOR: &str = r#"
+name = "x"
+base_seed = 1
+seeds = 3
+[problem]
+kind = "xor"
+[architectures."2-2-1"]
+layers = [{ type = "dense", units = 2 }, { type = "dense", units = 1 }]
+[training]
+epochs = 50
+loss = "mse"
+metric = "acc_xor"
+activation = "tanh"
+[grid]
+lr = [0.1, 1.0]
+"#;
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.toml"), XOR).unwrap();
+    dir
+}
+
+fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
+    (o.status.code().unwrap_or(-1), text)
+}
+
+fn refused(args: &[&str], cwd: &Path, needles: &[&str]) {
+    let (code, text) = sweep(args, cwd);
+    assert_eq!(code, 2, "sweep {args:?}: {text}");
+    for n in needles {
+        assert!(text.contains(n), "sweep {args:?}: message should contain {n:?}: {text}");
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn only_files_netsweep_wrote_are_ever_deleted() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(sweep(&["run", "x.toml", "--quiet"], d).0, 0);
+    let plots = d.join("results/x/plots");
+    // A user's copy named like a figure, and a note.
+    std::fs::write(plots.join("rate_vs_lr_paper.png"), b"mine").unwrap();
+    std::fs::write(plots.join("notes.txt"), b"mine").unwrap();
+    assert_eq!(sweep(&["plot", "results/x", "--format", "svg"], d).0, 0);
+    assert_eq!(sweep(&["plot", "results/x"], d).0, 0);
+    // Another experiment into the same folder with --force replaces netsweep's files only.
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--force", "--no-plot", "--set", "seeds=2"], d).0, 0);
+    assert_eq!(std::fs::read(plots.join("rate_vs_lr_paper.png")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(plots.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(files_in(&plots), ["notes.txt", "rate_vs_lr_paper.png"], "netsweep's own figures went with --force");
+    // No temporary or lock files are left behind.
+    let left: Vec<String> = files_in(&d.join("results/x")).into_iter().filter(|f| f.starts_with('.')).collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_second_process_on_a_folder_is_refused_naming_the_first() {
+    let dir = setup();
+    let d = dir.path();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .args(["run", "x.toml", "--quiet", "--no-plot", "--threads", "1", "--set", "training.epochs=200000"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = d.join("results/x/.netsweep-lock");
+    let t0 = Instant::now();
+    while !holder.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the first run never took the folder");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = format!("pid {}", first.id());
+    refused(
+        &["run", "x.toml", "--quiet", "--no-plot", "--threads", "1", "--set", "training.epochs=200000"],
+        d,
+        &["in use by `sweep run`", &pid],
+    );
+    refused(&["plot", "results/x"], d, &["in use by `sweep run`"]);
+    // A killed holder's lock dies with it: the next run resumes.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (code, text) = sweep(&["run", "x.toml", "--quiet", "--no-plot", "--set", "training.epochs=200"], d);
+    assert_eq!(code, 2, "another experiment, not a lock: {text}");
+    assert!(text.contains("different experiment") && !text.contains("in use"), "{text}");
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_not_a_failure() {
+    let dir = setup();
+    let d = dir.path();
+    let bin = env!("CARGO_BIN_EXE_sweep");
+    // A pipe whose reader is gone (`| head -0`).
+    for args in [vec!["validate", "x.toml"], vec!["run", "x.toml", "--out", "p", "--no-plot"]] {
+        let mut child =
+            Command::new(bin).args(&args).current_dir(d).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(d.join("p/summary.json").is_file(), "the results are complete");
+    // A full device on stdout and on stderr.
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let o = Command::new(bin)
+        .args(["run", "x.toml", "--out", "f"])
+        .current_dir(d)
+        .stdout(full())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(d.join("f/summary.csv").is_file() && d.join("f/plots/index.html").is_file());
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn hand_edited_results_are_refused_naming_the_file_and_field() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
+    let res: PathBuf = d.join("results/x");
+    let summary = std::fs::read(res.join("summary.json")).unwrap();
+    edit_json(&res.join("summary.json"), |v| v["record_epochs"] = serde_json::json!([1, 2]));
+    refused(&["plot", "results/x"], d, &["summary.json", "record_epochs"]);
+    std::fs::write(res.join("summary.json"), &summary).unwrap();
+    edit_json(&res.join("summary.json"), |v| v["experiment_hash"] = serde_json::json!("é".repeat(40)));
+    refused(&["plot", "results/x"], d, &["summary.json", "experiment_hash"]);
+    std::fs::write(res.join("summary.json"), &summary).unwrap();
+    edit_json(&res.join("manifest.json"), |v| v["experiment_hash"] = serde_json::json!("ü".repeat(40)));
+    refused(&["plot", "results/x"], d, &["manifest.json", "experiment_hash"]);
+    refused(&["run", "x.toml", "--quiet", "--no-plot"], d, &["manifest.json", "experiment_hash"]);
+}
+
+#[test]
+fn impossible_inputs_are_refused_and_nothing_is_written() {
+    let dir = setup();
+    let d = dir.path();
+    let deep = vec!["a"; 50_000].join(".") + "=1";
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (vec![deep], vec!["dotted parts"]),
+        (vec!["training.loss=\"cce\"".into(), "training.metric=\"acc\"".into()], vec!["cce", "class labels"]),
+        (vec!["grid.architecture=[\"2-2-1\",\"2-2-1\"]".into()], vec!["grid.architecture lists 2-2-1 twice"]),
+        (vec![format!("name=\"{}\"", "n".repeat(300))], vec!["300 bytes long"]),
+        (
+            vec![
+                format!("architectures.{}.layers=[{{type=\"dense\",units=1}}]", "a".repeat(300)),
+                format!("grid.architecture=[\"{}\"]", "a".repeat(300)),
+            ],
+            vec!["300 bytes long"],
+        ),
+        (vec!["grid.lr=[0.1, 0.1]".into()], vec!["0.1 twice"]),
+    ];
+    for (sets, needles) in cases {
+        let mut args = vec!["run", "x.toml", "--quiet"];
+        for s in &sets {
+            args.extend(["--set", s.as_str()]);
+        }
+        refused(&args, d, &needles);
+        assert!(!d.join("results").exists(), "{needles:?}: a refused run wrote results/");
+    }
+    // Two architecture names that map to one file name.
+    let clash = XOR.replace("[training]", "[architectures.\"A B\"]\nlayers = [{ type = \"dense\", units = 2 }, { type = \"dense\", units = 1 }]\n[architectures.a-b]\nlayers = [{ type = \"dense\", units = 1 }]\n[training]");
+    std::fs::write(d.join("clash.toml"), clash).unwrap();
+    refused(
+        &["run", "clash.toml", "--quiet", "--set", "grid.architecture=[\"A B\",\"a-b\"]"],
+        d,
+        &["`A B` and `a-b`", "file names"],
+    );
+    assert!(!d.join("results").exists());
+    // An --out through a dangling symbolic link.
+    std::os::unix::fs::symlink(d.join("nowhere"), d.join("link")).unwrap();
+    refused(&["run", "x.toml", "--quiet", "--out", "link/r"], d, &["symbolic link"]);
+    assert!(!d.join("nowhere").exists());
+}
+
+#[test]
+fn rayon_num_threads_is_honoured_and_recorded() {
+    let dir = setup();
+    let d = dir.path();
+    let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .args(["run", "x.toml", "--quiet", "--no-plot"])
+        .env("RAYON_NUM_THREADS", "1")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["threads"].as_u64(), m["threads_from"].as_str()), (Some(1), Some("RAYON_NUM_THREADS")));
+    let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .args(["run", "x.toml", "--quiet", "--no-plot", "--threads", "2", "--force"])
+        .env("RAYON_NUM_THREADS", "1")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["threads"].as_u64(), m["threads_from"].as_str()), (Some(2), Some("--threads")));
+}
