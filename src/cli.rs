@@ -111,8 +111,26 @@ pub fn validate(file: &Path, set: &[String]) -> Result<(), SweepError> {
 
 /// `sweep plot`: draws the figures of one results folder or of every folder inside `path`.
 pub fn plot(path: &Path, opts: &PlotOptions) -> Result<(), SweepError> {
-    for (dir, n) in plot::plot_path(path, opts)? {
-        crate::say!("{}: {n} plots in {}", dir.display(), dir.join("plots").display());
+    let mut plotted = plot::plot_path(path, opts)?;
+    if plotted.len() == 1 {
+        let (dir, n) = plotted.remove(0);
+        crate::say!("{}: {} plots in {}", dir.display(), n?, dir.join("plots").display());
+        return Ok(());
+    }
+    let (total, mut failed) = (plotted.len(), 0);
+    for (dir, outcome) in plotted {
+        match outcome {
+            Ok(n) => crate::say!("{}: {n} plots in {}", dir.display(), dir.join("plots").display()),
+            Err(e) => {
+                failed += 1;
+                crate::tell!("error: {}", crate::console::clip(&e.to_string()));
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(SweepError::Failed(format!(
+            "{failed} of {total} results folders could not be plotted (see above)"
+        )));
     }
     Ok(())
 }

@@ -146,6 +146,17 @@ fn degenerate_grids_still_plot() {
     let all = plot_path(dir.path(), &PlotOptions::default()).unwrap();
     let names: Vec<String> = all.iter().map(|(d, _)| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["diverged", "one_lr", "single_point"]);
+    assert!(all.iter().all(|(_, n)| n.is_ok()));
+    // A broken folder among them: every good one is plotted, every broken one reported, exit 1.
+    std::fs::write(dir.path().join("one_lr/summary.json"), "{ truncated").unwrap();
+    std::fs::remove_dir_all(dir.path().join("single_point/plots")).unwrap();
+    let (code, err) = sweep_plot(dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("one_lr") && err.contains("1 of 3 results folders"), "{err}");
+    assert!(
+        dir.path().join("single_point/plots/index.html").is_file(),
+        "the good folder after the broken one was plotted"
+    );
 }
 
 /// Runs `sweep plot PATH`; returns (exit code, stderr).

@@ -226,3 +226,21 @@ fn rayon_num_threads_is_honoured_and_recorded() {
         serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
     assert_eq!((m["threads"].as_u64(), m["threads_from"].as_str()), (Some(2), Some("--threads")));
 }
+
+#[test]
+fn a_data_path_that_is_not_a_file_is_refused() {
+    let dir = setup();
+    let sets = [
+        "problem.kind=\"csv\"",
+        "problem.path=\"/dev/zero\"",
+        "problem.label=\"y\"",
+        "training.loss=\"cce\"",
+        "training.metric=\"acc\"",
+        "grid.architecture=[\"2-2-1\"]",
+    ];
+    let mut args = vec!["validate", "x.toml"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    refused(&args, dir.path(), &["/dev/zero", "not a regular file"]);
+}

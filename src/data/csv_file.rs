@@ -20,6 +20,7 @@ pub fn load(path: &Path, label: &str) -> Result<Dataset<f32>, DataError> {
         }
         _ => DataError::io(path, &e),
     })?;
+    super::error::check_regular(path, &file)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(file);
     let csv_err = |e: csv::Error| DataError::Io { path: path.into(), message: e.to_string() };
     let header = reader.headers().map_err(csv_err)?.clone();

@@ -138,6 +138,16 @@ pub enum DataError {
     },
 }
 
+/// Refuses a data path that is not a regular file (a device such as
+/// /dev/zero, a pipe, a folder): reading one need not end.
+pub fn check_regular(path: &std::path::Path, file: &std::fs::File) -> Result<(), DataError> {
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(DataError::io(path, &std::io::Error::other("not a regular file (a device, pipe or folder)"))),
+        Err(e) => Err(DataError::io(path, &e)),
+    }
+}
+
 impl DataError {
     /// Wraps an I/O error for `path`.
     pub fn io(path: impl Into<PathBuf>, e: &std::io::Error) -> Self {

@@ -35,18 +35,14 @@ pub fn load(dir: &Path) -> Result<(Dataset<f32>, Dataset<f32>), DataError> {
 /// Reads an IDX image file (plain or gzipped by its `.gz` suffix): returns
 /// (rows, cols, pixels), pixels holding count·rows·cols bytes image by image.
 pub fn read_idx_images(path: &Path) -> Result<(usize, usize, Vec<u8>), DataError> {
-    let mut bytes = read(path)?;
-    let dims = header(path, &bytes, IMAGES_MAGIC, "images", 3)?;
-    bytes.drain(..16);
+    let (dims, bytes) = read_idx(path, IMAGES_MAGIC, "images", 3)?;
     Ok((dims[1] as usize, dims[2] as usize, bytes))
 }
 
 /// Reads an IDX label file (plain or gzipped): returns the labels, each
 /// checked to be below [`CLASSES`].
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let mut bytes = read(path)?;
-    header(path, &bytes, LABELS_MAGIC, "labels", 1)?;
-    bytes.drain(..8);
+    let (_, bytes) = read_idx(path, LABELS_MAGIC, "labels", 1)?;
     if let Some(record) = bytes.iter().position(|&l| l as usize >= CLASSES) {
         return Err(DataError::LabelOutOfRange {
             path: path.into(),
@@ -78,21 +74,63 @@ fn locate(dir: &Path, name: &str) -> Option<PathBuf> {
     [dir.join(name), dir.join(format!("{name}.gz"))].into_iter().find(|p| p.is_file())
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, DataError> {
-    let raw = std::fs::read(path).map_err(|e| match e.kind() {
+/// Largest IDX body read (the MNIST training images are 47 MB).
+const MAX_IDX_BYTES: u64 = 1 << 31;
+
+/// Reads an IDX file (plain, or gzipped by its `.gz` suffix): checks the
+/// header first (magic, dimensions), then reads exactly the body it promises
+/// (at most [`MAX_IDX_BYTES`]), so a bad header or a compressed bomb costs
+/// nothing; a file that is not a regular file is refused. Returns the
+/// dimensions and the body.
+fn read_idx(path: &Path, magic: u32, what: &'static str, ndims: usize) -> Result<(Vec<u64>, Vec<u8>), DataError> {
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::MissingFile { path: path.into(), expected: "an IDX file".into() },
         _ => DataError::io(path, &e),
     })?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| DataError::io(path, &e))?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    super::error::check_regular(path, &file)?;
+    let meta = file.metadata().map_err(|e| DataError::io(path, &e))?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let mut reader: Box<dyn Read> = if gz { Box::new(GzDecoder::new(file)) } else { Box::new(file) };
+    let head = 4 * (ndims + 1);
+    let mut h = vec![0u8; head];
+    let got = read_up_to(&mut reader, &mut h).map_err(|e| DataError::io(path, &e))?;
+    let dims = header(path, &h[..got], magic, what, ndims)?;
+    let body = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).filter(|&b| b <= MAX_IDX_BYTES);
+    let Some(body) = body else {
+        return Err(DataError::io(
+            path,
+            &std::io::Error::other(format!(
+                "the header promises {dims:?} = more than {MAX_IDX_BYTES} bytes of {what}: not an MNIST-sized IDX file"
+            )),
+        ));
+    };
+    let truncated =
+        |got: u64| DataError::Truncated { path: path.into(), expected_bytes: body + head as u64, got_bytes: got };
+    if !gz && meta.len() != body + head as u64 {
+        return Err(truncated(meta.len()));
     }
+    // One byte more than promised tells a longer file from an exact one.
+    let mut out = Vec::with_capacity(body as usize);
+    reader.take(body + 1).read_to_end(&mut out).map_err(|e| DataError::io(path, &e))?;
+    if out.len() as u64 != body {
+        return Err(truncated(head as u64 + out.len() as u64));
+    }
+    Ok((dims, out))
 }
 
-/// Checks magic and total length; returns the `ndims` big-endian dimensions.
+/// Fills `buf` as far as the reader goes; returns how many bytes were read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Checks the magic number and reads the `ndims` big-endian dimensions of a header.
 fn header(path: &Path, b: &[u8], magic: u32, what: &'static str, ndims: usize) -> Result<Vec<u64>, DataError> {
     let head = 4 * (ndims + 1);
     let word = |i: usize| u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
@@ -107,13 +145,7 @@ fn header(path: &Path, b: &[u8], magic: u32, what: &'static str, ndims: usize) -
     if b.len() < head {
         return Err(truncated(head as u64));
     }
-    let dims: Vec<u64> = (1..=ndims).map(|i| word(i) as u64).collect();
-    let body = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).unwrap_or(u64::MAX);
-    let expected = body.saturating_add(head as u64);
-    if expected != b.len() as u64 {
-        return Err(truncated(expected));
-    }
-    Ok(dims)
+    Ok((1..=ndims).map(|i| word(i) as u64).collect())
 }
 
 #[cfg(test)]
@@ -161,6 +193,27 @@ mod tests {
         let e = load(dir).unwrap_err();
         assert!(e.to_string().contains(&dir.join(file).display().to_string()), "{e}");
         e
+    }
+
+    #[test]
+    fn a_bad_header_costs_nothing_however_large_the_file() {
+        // 64 MB of zeros after a wrong magic number, gzipped to ~64 KB: refused at the header.
+        let dir = tempfile::tempdir().unwrap();
+        let mut raw = vec![0u8; 64 << 20];
+        raw[..4].copy_from_slice(&[0, 0, 9, 9]);
+        let path = dir.path().join("bomb-idx3-ubyte.gz");
+        std::fs::write(&path, gz(&raw)).unwrap();
+        assert!(matches!(read_idx_images(&path), Err(DataError::BadMagic { .. })));
+        // A header promising far more than any IDX file: refused before reading the body.
+        let mut promise = images(1, 1, 1, &[0]);
+        promise[4..16].copy_from_slice(&[0xff; 12]);
+        let path = dir.path().join("huge-idx3-ubyte.gz");
+        std::fs::write(&path, gz(&promise)).unwrap();
+        let e = read_idx_images(&path).unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
+        // Not a regular file.
+        let e = read_idx_images(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]

@@ -109,8 +109,23 @@ fn figures(r: &Results, format: Format) -> Result<Vec<Figure>, SweepError> {
     Ok(v)
 }
 
+/// A figure that could not be drawn or written, in one human line: the
+/// backend's error is `ImageError(IoError(Os { code: 30, … }))`-like Debug
+/// text, so the cause is looked up by its OS error where there is one.
 fn draw_error(path: &Path, e: impl std::fmt::Display) -> SweepError {
-    SweepError::io(path, std::io::Error::other(format!("could not draw the figure: {e}")))
+    let text = e.to_string();
+    let os =
+        text.split("code: ").nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()?.parse::<i32>().ok());
+    let why = match os {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => console_line(&text),
+    };
+    SweepError::io(path, std::io::Error::other(format!("could not write the figure: {why}")))
+}
+
+/// The first line of a message, cut to 200 characters.
+fn console_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 /// Draws one figure to `plots/<stem>.<ext>` through a temporary file and a rename.
@@ -176,8 +191,12 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     Ok(written.len())
 }
 
-/// Plots one results folder or every results folder inside `path`.
-pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Vec<(PathBuf, usize)>, SweepError> {
+/// What plotting each folder gave: its figure count, or why it failed.
+pub type Plotted = Vec<(PathBuf, Result<usize, SweepError>)>;
+
+/// Plots one results folder or every results folder inside `path`; a folder
+/// that fails does not stop the others (each one's outcome is returned).
+pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Plotted, SweepError> {
     let err = |msg: &str| SweepError::Results { path: path.to_path_buf(), msg: msg.into() };
     if !path.exists() {
         return Err(err("no such folder"));
@@ -187,7 +206,7 @@ pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Vec<(PathBuf, usize)
     }
     let ours = |f| path.join(f).exists();
     if ours(crate::sweep::output::SUMMARY) || ours(crate::sweep::output::MANIFEST) {
-        return Ok(vec![(path.to_path_buf(), plot_dir(path, opts)?)]);
+        return Ok(vec![(path.to_path_buf(), plot_dir(path, opts))]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| SweepError::io(path, e))?
@@ -200,5 +219,5 @@ pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Vec<(PathBuf, usize)
         ));
     }
     dirs.sort();
-    dirs.into_iter().map(|d| plot_dir(&d, opts).map(|n| (d, n))).collect()
+    Ok(dirs.into_iter().map(|d| (d.clone(), plot_dir(&d, opts))).collect())
 }

@@ -184,13 +184,40 @@ impl<'de> Deserialize<'de> for Units {
 }
 
 /// A batch size: a number, or "full" (the whole training set).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum BatchSize {
     /// This many samples per step.
     Size(usize),
     /// "full": every sample in one step.
     Full(FullBatch),
+}
+
+impl<'de> Deserialize<'de> for BatchSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = BatchSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a batch size: a whole number of samples >= 1, or \"full\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<BatchSize, E> {
+                usize::try_from(v).map(BatchSize::Size).map_err(|_| E::custom(format!("batch_size = {v} is too large")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<BatchSize, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BatchSize, E> {
+                match v {
+                    "full" => Ok(BatchSize::Full(FullBatch::Full)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The literal "full".

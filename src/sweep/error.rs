@@ -41,6 +41,9 @@ pub enum SweepError {
     /// Training failed unexpectedly.
     #[error("training failed: {0}")]
     Train(#[from] crate::Error),
+    /// Part of a command's work failed, as reported above it (exit code 1).
+    #[error("{0}")]
+    Failed(String),
     /// The run was interrupted.
     #[error("{0}")]
     Interrupted(String),
@@ -58,7 +61,7 @@ impl SweepError {
         match self {
             SweepError::Stopped(_) => 130,
             SweepError::Config(_) | SweepError::Data(_) | SweepError::Output { .. } | SweepError::Results { .. } => 2,
-            SweepError::Io { .. } | SweepError::Train(_) | SweepError::Interrupted(_) => 1,
+            SweepError::Io { .. } | SweepError::Train(_) | SweepError::Interrupted(_) | SweepError::Failed(_) => 1,
         }
     }
 

@@ -151,6 +151,11 @@ pub fn from_env(env: impl Fn(&str) -> Option<String>, count: Option<usize>) -> R
         }
         let span = match (min, max) {
             (Some(lo), Some(hi)) if hi >= lo => Some(hi - lo + 1),
+            (Some(lo), Some(hi)) => {
+                return Err(cfg(format!(
+                    "--shard auto: SLURM_ARRAY_TASK_MIN={lo} is above SLURM_ARRAY_TASK_MAX={hi}, which no Slurm array sets; set {SHARD_COUNT_ENV}=N (or --shard-count N) and use the task ids 0 to N-1"
+                )))
+            }
             _ => None,
         };
         let n = match (n_env, span) {
