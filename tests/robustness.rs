@@ -205,26 +205,21 @@ fn impossible_inputs_are_refused_and_nothing_is_written() {
 fn rayon_num_threads_is_honoured_and_recorded() {
     let dir = setup();
     let d = dir.path();
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
-        .args(["run", "x.toml", "--quiet", "--no-plot"])
-        .env("RAYON_NUM_THREADS", "1")
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
-    assert_eq!((m["threads"].as_u64(), m["threads_from"].as_str()), (Some(1), Some("RAYON_NUM_THREADS")));
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
-        .args(["run", "x.toml", "--quiet", "--no-plot", "--threads", "2", "--force"])
-        .env("RAYON_NUM_THREADS", "1")
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
-    assert_eq!((m["threads"].as_u64(), m["threads_from"].as_str()), (Some(2), Some("--threads")));
+    let threads_with = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sweep"))
+            .args(["run", "x.toml", "--quiet", "--no-plot", "--force"])
+            .args(extra)
+            .env("RAYON_NUM_THREADS", "1")
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("results/x/manifest.json")).unwrap()).unwrap();
+        (m["threads"].as_u64().unwrap(), m["threads_from"].as_str().unwrap().to_string())
+    };
+    assert_eq!(threads_with(&[]), (1, "RAYON_NUM_THREADS".into()));
+    assert_eq!(threads_with(&["--threads", "2"]), (2, "--threads".into()));
 }
 
 #[test]

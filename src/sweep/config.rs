@@ -161,25 +161,40 @@ pub enum Units {
 
 impl<'de> Deserialize<'de> for Units {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Units;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a whole number of units (e.g. units = 4) or the name of a grid axis of widths (units = \"hidden\")")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Units, E> {
-                usize::try_from(v).map(Units::Count).map_err(|_| E::custom(format!("units = {v} is too large")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Units, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
-                    .and_then(|v| self.visit_u64(v))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Units, E> {
-                Ok(Units::Axis(v.to_string()))
-            }
+        d.deserialize_any(CountOrWord {
+            expecting:
+                "a whole number of units (e.g. units = 4) or the name of a grid axis of widths (units = \"hidden\")",
+            count: Units::Count,
+            word: |w| Some(Units::Axis(w.to_string())),
+        })
+    }
+}
+
+/// A serde visitor for "a whole number, or a word": the numbers and words a
+/// field accepts, with one message for everything else (negative numbers,
+/// floats, unknown words) instead of serde's "did not match any variant".
+struct CountOrWord<T> {
+    expecting: &'static str,
+    count: fn(usize) -> T,
+    word: fn(&str) -> Option<T>,
+}
+
+impl<T> serde::de::Visitor<'_> for CountOrWord<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        usize::try_from(v).map(self.count).map_err(|_| E::custom(format!("{v} is too large")))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
         }
-        d.deserialize_any(V)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        (self.word)(v).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
     }
 }
 
@@ -195,28 +210,11 @@ pub enum BatchSize {
 
 impl<'de> Deserialize<'de> for BatchSize {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = BatchSize;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a batch size: a whole number of samples >= 1, or \"full\"")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<BatchSize, E> {
-                usize::try_from(v).map(BatchSize::Size).map_err(|_| E::custom(format!("batch_size = {v} is too large")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<BatchSize, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
-                    .and_then(|v| self.visit_u64(v))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BatchSize, E> {
-                match v {
-                    "full" => Ok(BatchSize::Full(FullBatch::Full)),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
-                }
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(CountOrWord {
+            expecting: "a batch size: a whole number of samples >= 1, or \"full\"",
+            count: BatchSize::Size,
+            word: |w| (w == "full").then_some(BatchSize::Full(FullBatch::Full)),
+        })
     }
 }
 

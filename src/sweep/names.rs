@@ -19,3 +19,19 @@ pub fn slug(s: &str) -> String {
 /// Longest name (bytes) of an experiment or architecture: both become file
 /// or folder names, with room for the figures' prefixes and suffixes.
 pub const MAX_NAME: usize = 100;
+
+/// The columns of summary.csv besides the axes': `point` first, then these
+/// statistics, in this order (a width axis cannot take one of these names).
+pub const CSV_COLUMNS: [&str; 11] = [
+    "point",
+    "runs",
+    "converged",
+    "convergence_rate",
+    "rate_ci_low",
+    "rate_ci_high",
+    "median_epochs_to_converge",
+    "diverged",
+    "final_train_loss_mean",
+    "final_train_metric_mean",
+    "final_test_metric_median",
+];

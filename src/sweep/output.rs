@@ -307,19 +307,8 @@ fn probe_writable(dir: &Path) -> std::io::Result<()> {
 pub fn summary_csv(summary: &Summary) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let grid = &summary.axes;
-    let stats = [
-        "runs",
-        "converged",
-        "convergence_rate",
-        "rate_ci_low",
-        "rate_ci_high",
-        "median_epochs_to_converge",
-        "diverged",
-        "final_train_loss_mean",
-        "final_train_metric_mean",
-        "final_test_metric_median",
-    ];
-    let header = std::iter::once("point").chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats);
+    let [point, stats @ ..] = super::names::CSV_COLUMNS;
+    let header = std::iter::once(point).chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats);
     let _ = w.write_record(header);
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for p in &summary.points {

@@ -61,28 +61,13 @@ fn width_names(file: &ExperimentFile) -> BTreeSet<String> {
         .collect()
 }
 
-/// Column names of summary.csv besides the axes: a width axis cannot take one.
-const RESERVED: [&str; 11] = [
-    "point",
-    "runs",
-    "converged",
-    "convergence_rate",
-    "rate_ci_low",
-    "rate_ci_high",
-    "median_epochs_to_converge",
-    "diverged",
-    "final_train_loss_mean",
-    "final_train_metric_mean",
-    "final_test_metric_median",
-];
-
 /// A width axis needs a name of its own: not a training field, `architecture`
 /// or `bits`, nor a column of summary.csv.
 fn check_width_names(file: &ExperimentFile, widths: &BTreeSet<String>) -> Result<(), SweepError> {
     for w in widths {
         let users = architectures_using(file, w).join("`, `");
         let taken = kind_of(w) != Kind::Width || NOT_AXES.contains(&w.as_str());
-        if taken || RESERVED.contains(&w.as_str()) || w.is_empty() {
+        if taken || crate::sweep::names::CSV_COLUMNS.contains(&w.as_str()) || w.is_empty() {
             return Err(err(format!(
                 "architecture `{users}` has units = \"{w}\", but `{w}` is {}: name the width axis something else, e.g. units = \"hidden\"",
                 if taken { "a training field or a built-in axis" } else { "a column of summary.csv" }
