@@ -239,3 +239,28 @@ fn a_data_path_that_is_not_a_file_is_refused() {
     }
     refused(&args, dir.path(), &["/dev/zero", "not a regular file"]);
 }
+
+#[test]
+fn a_sweep_that_cannot_fit_is_refused_before_anything_is_written() {
+    let dir = setup();
+    let d = dir.path();
+    let huge =
+        ["training.epochs=100000", "record.every=1", "grid.lr={log=[0.001,1],points=20000}", "grid.l2=[0.0,0.1]"];
+    let mut validate = vec!["validate", "x.toml"];
+    for s in &huge {
+        validate.extend(["--set", s]);
+    }
+    let (code, text) = sweep(&validate, d);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("of runs.jsonl") && text.contains("peak memory up to about") && text.contains("TB"),
+        "{text}"
+    );
+    assert!(text.contains("(20000 values in all)"), "long axes are abbreviated: {text}");
+    let mut run = vec!["run", "x.toml", "--quiet"];
+    for s in &huge {
+        run.extend(["--set", s]);
+    }
+    refused(&run, d, &["needs up to about", "available now", "--force runs it anyway"]);
+    assert!(!d.join("results").exists());
+}

@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod config;
 pub mod error;
+pub mod estimate;
 pub mod family;
 pub mod grid;
 pub mod lock;

@@ -3,6 +3,7 @@
 //! closing lines (where the files are, throughput).
 
 use super::aggregate::Summary;
+use super::estimate::{estimate, human_bytes};
 use super::manifest::Manifest;
 use super::plan::Plan;
 use std::fmt::Write;
@@ -27,8 +28,16 @@ pub fn describe(plan: &Plan) -> String {
     }
     let width = g.axes().iter().map(|a| a.name.len()).max().unwrap_or(0) + 1;
     for a in g.axes() {
-        let values: Vec<String> = (0..a.values.len()).map(|i| a.values.short(i)).collect();
-        let _ = writeln!(s, "  {:<width$} {}", format!("{}:", a.name), values.join(", "));
+        let n = a.values.len();
+        let shown: Vec<String> = if n <= 12 {
+            (0..n).map(|i| a.values.short(i)).collect()
+        } else {
+            let mut v: Vec<String> = (0..5).map(|i| a.values.short(i)).collect();
+            v.push(format!("… ({} values in all) …", n));
+            v.extend((n - 2..n).map(|i| a.values.short(i)));
+            v
+        };
+        let _ = writeln!(s, "  {:<width$} {}", format!("{}:", a.name), shown.join(", "));
     }
     let c = &plan.criterion;
     let _ = writeln!(
@@ -39,7 +48,7 @@ pub fn describe(plan: &Plan) -> String {
         c.threshold,
         if c.on == super::config::Split::Test { "test" } else { "training" }
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
         "  {} grid points × {} seeds = {} runs × {} epochs = {} network-epochs, in {} families",
         g.points(),
@@ -48,6 +57,16 @@ pub fn describe(plan: &Plan) -> String {
         plan.epochs,
         plan.runs() * plan.epochs,
         plan.families.len()
+    );
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let e = estimate(plan, threads);
+    let _ = write!(
+        s,
+        "  writes about {} of runs.jsonl and {} of summary.json (upper estimates); peak memory up to about {} on {}",
+        human_bytes(e.runs_bytes),
+        human_bytes(e.summary_bytes),
+        human_bytes(e.peak_memory),
+        self::threads(threads)
     );
     s
 }

@@ -142,6 +142,9 @@ fn execute(
         }
         None => (opts.out.clone(), all, None),
     };
+    if !opts.force {
+        super::estimate::check_fits(plan, &dir, threads)?;
+    }
     let made = output::create_missing(&dir)?;
     let prepared = FolderLock::acquire(&dir, "sweep run").and_then(|mut lock| {
         let start = output::prepare_dir(&dir, plan, opts.force, info.as_ref())?;
