@@ -264,3 +264,44 @@ fn a_sweep_that_cannot_fit_is_refused_before_anything_is_written() {
     refused(&run, d, &["needs up to about", "available now", "--force runs it anyway"]);
     assert!(!d.join("results").exists());
 }
+
+#[test]
+fn broken_shards_are_named_with_the_command_that_fixes_them() {
+    let dir = setup();
+    let d = dir.path();
+    // Two activations: two families, one chunk for each shard.
+    let two = "grid.activation=[\"tanh\",\"sigmoid\"]";
+    for s in ["0/2", "1/2"] {
+        assert_eq!(sweep(&["run", "x.toml", "--quiet", "--out", "o", "--shard", s, "--set", two], d).0, 0);
+    }
+    // A shard folder copied over another.
+    let (one, copy) = (d.join("o/shards/1-of-2"), d.join("o/shards/0-of-2"));
+    let saved = std::fs::read(one.join("manifest.json")).unwrap();
+    std::fs::write(one.join("manifest.json"), std::fs::read(copy.join("manifest.json")).unwrap()).unwrap();
+    refused(&["merge", "o"], d, &["1-of-2 (holds shard 0/2's results", "--shard 1/2"]);
+    std::fs::write(one.join("manifest.json"), saved).unwrap();
+    // A shard whose runs.jsonl lost its last line after it completed.
+    let runs = std::fs::read_to_string(one.join("runs.jsonl")).unwrap();
+    let cut: Vec<&str> = runs.lines().collect();
+    std::fs::write(one.join("runs.jsonl"), cut[..cut.len() - 1].join("\n") + "\n").unwrap();
+    refused(&["merge", "o"], d, &["says complete", "--shard 1/2 --force"]);
+    assert!(!d.join("o/summary.json").exists());
+}
+
+#[test]
+fn a_csv_of_labels_alone_is_refused() {
+    let dir = setup();
+    std::fs::write(dir.path().join("labels.csv"), "y\n0\n1\n0\n1\n").unwrap();
+    let sets = [
+        "problem.kind=\"csv\"",
+        "problem.path=\"labels.csv\"",
+        "problem.label=\"y\"",
+        "training.loss=\"cce\"",
+        "training.metric=\"acc\"",
+    ];
+    let mut args = vec!["validate", "x.toml"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    refused(&args, dir.path(), &["labels.csv", "only the label column"]);
+}

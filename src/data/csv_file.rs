@@ -31,6 +31,14 @@ pub fn load(path: &Path, label: &str) -> Result<Dataset<f32>, DataError> {
         let available = header.iter().collect::<Vec<_>>().join(", ");
         return Err(DataError::MissingColumn { path: path.into(), column: label.into(), available });
     };
+    if header.len() < 2 {
+        return Err(DataError::Io {
+            path: path.into(),
+            message: format!(
+                "holds only the label column {label:?}: a network needs at least one feature column besides it"
+            ),
+        });
+    }
     let (mut x, mut y, mut rows) = (Vec::new(), Vec::new(), 0);
     for rec in reader.records() {
         let rec = rec.map_err(csv_err)?;

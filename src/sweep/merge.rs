@@ -192,6 +192,10 @@ fn check_shards(
         let expected = ShardInfo::new(s, chunks, &mine);
         match &m.shard {
             Some(info) if info.index == i && info.count == n && info.chunks == expected.chunks && info.runs == expected.runs => {}
+            Some(info) if (info.index, info.count) != (i, n) => foreign.push(format!(
+                "{} (holds shard {}/{}'s results: a copied or renamed folder? run `sweep run … --shard {s}` into a fresh {} instead)",
+                s.folder_name(), info.index, info.count, s.folder_name()
+            )),
             Some(info) => foreign.push(format!(
                 "{} (split differently: shard {}/{} with {} chunks and {} runs, expected {} chunks and {} runs; another netsweep version?)",
                 s.folder_name(), info.index, info.count, info.chunks, info.runs, expected.chunks, expected.runs
@@ -306,7 +310,14 @@ fn write_merged(
                     }
                 }
                 ChunkRead::Incomplete(why) => {
-                    return Err(problem(path, format!("runs {}..{}: {why}", chunk.start, chunk.end)));
+                    let s = Shard { index: owner[c], count: n };
+                    return Err(problem(
+                        path,
+                        format!(
+                            "runs {}..{}: {why}; its manifest says complete, so the file was cut or edited afterwards: run `sweep run … --shard {s} --force` again to redo that shard",
+                            chunk.start, chunk.end
+                        ),
+                    ));
                 }
             }
         }
