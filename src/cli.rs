@@ -65,7 +65,8 @@ pub fn run(args: RunArgs) -> Result<(), SweepError> {
         return Ok(());
     }
     let result = runner::run_stoppable(&plan, &opts, stop).map_err(with_resume_hint)?;
-    let plots = if args.no_plot { None } else { Some(plot::plot_dir(&out, &PlotOptions::default())?) };
+    let plots =
+        if args.no_plot { None } else { Some(plot::plot_dir(&out, &PlotOptions::default()).map_err(after_results)?) };
     crate::say!("{}", report::final_table(&result.summary, 10));
     crate::say!("{}", report::finished(&result.manifest, &out, plots.as_ref()));
     Ok(())
@@ -86,7 +87,7 @@ fn resolve_shard(arg: Option<ShardArg>, count: Option<usize>) -> Result<Option<S
 /// `sweep merge`: combines a sweep's shards into its folder.
 pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
     let merged = sweep::merge::merge(dir, force)?;
-    let plots = if no_plot { None } else { Some(plot::plot_dir(dir, &PlotOptions::default())?) };
+    let plots = if no_plot { None } else { Some(plot::plot_dir(dir, &PlotOptions::default()).map_err(after_results)?) };
     crate::say!("{}", report::final_table(&merged.summary, 10));
     let m = &merged.manifest;
     crate::say!(
@@ -153,6 +154,14 @@ fn install_signal_handler() {
     if let Err(e) = installed {
         crate::tell!("warning: cannot catch Ctrl-C/SIGTERM ({e}); an interrupted sweep can still be resumed");
     }
+}
+
+/// A figure failure after the results were written is not a refusal (exit
+/// code 2 promises nothing was written): exit code 1, saying so.
+fn after_results(e: SweepError) -> SweepError {
+    SweepError::Failed(format!(
+        "the results are written, but the figures could not be drawn: {e}; run `sweep plot` later"
+    ))
 }
 
 /// Adds the exact command that resumes a stopped sweep.

@@ -40,8 +40,8 @@ pub fn load(dir: &Path) -> Result<(Dataset<f32>, Dataset<f32>), DataError> {
 
 /// Appends one batch file's pixels and labels (as f32) to the buffers.
 pub fn read_batch(path: &Path, pixels: &mut Vec<f32>, labels: &mut Vec<f32>) -> Result<(), DataError> {
+    super::error::check_regular(path)?;
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, &e))?;
-    super::error::check_regular(path, &file)?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| DataError::io(path, &e))?;
     if bytes.is_empty() {

@@ -14,13 +14,13 @@ const MAX_LABEL: f64 = 16_777_216.0;
 /// Loads `path`, taking class indices from the column named `label` and
 /// features from all other columns.
 pub fn load(path: &Path, label: &str) -> Result<Dataset<f32>, DataError> {
+    super::error::check_regular(path)?;
     let file = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             DataError::MissingFile { path: path.into(), expected: format!("a CSV file with a {label:?} column") }
         }
         _ => DataError::io(path, &e),
     })?;
-    super::error::check_regular(path, &file)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(file);
     let csv_err = |e: csv::Error| DataError::Io { path: path.into(), message: e.to_string() };
     let header = reader.headers().map_err(csv_err)?.clone();

@@ -75,19 +75,19 @@ fn locate(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 /// Largest IDX body read (the MNIST training images are 47 MB).
-const MAX_IDX_BYTES: u64 = 1 << 31;
+const MAX_IDX_BYTES: u64 = 1 << 30;
 
 /// Reads an IDX file (plain, or gzipped by its `.gz` suffix): checks the
 /// header first (magic, dimensions), then reads exactly the body it promises
-/// (at most [`MAX_IDX_BYTES`]), so a bad header or a compressed bomb costs
+/// (at most [`MAX_IDX_BYTES`], 1 GiB), so a bad header or a compressed bomb costs
 /// nothing; a file that is not a regular file is refused. Returns the
 /// dimensions and the body.
 fn read_idx(path: &Path, magic: u32, what: &'static str, ndims: usize) -> Result<(Vec<u64>, Vec<u8>), DataError> {
+    super::error::check_regular(path)?;
     let file = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::MissingFile { path: path.into(), expected: "an IDX file".into() },
         _ => DataError::io(path, &e),
     })?;
-    super::error::check_regular(path, &file)?;
     let meta = file.metadata().map_err(|e| DataError::io(path, &e))?;
     let gz = path.extension().is_some_and(|e| e == "gz");
     let mut reader: Box<dyn Read> = if gz { Box::new(GzDecoder::new(file)) } else { Box::new(file) };
@@ -109,8 +109,9 @@ fn read_idx(path: &Path, magic: u32, what: &'static str, ndims: usize) -> Result
     if !gz && meta.len() != body + head as u64 {
         return Err(truncated(meta.len()));
     }
-    // One byte more than promised tells a longer file from an exact one.
-    let mut out = Vec::with_capacity(body as usize);
+    // One byte more than promised tells a longer file from an exact one; the
+    // buffer grows with what arrives, so a short file costs what it holds.
+    let mut out = Vec::new();
     reader.take(body + 1).read_to_end(&mut out).map_err(|e| DataError::io(path, &e))?;
     if out.len() as u64 != body {
         return Err(truncated(head as u64 + out.len() as u64));

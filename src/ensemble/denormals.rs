@@ -33,10 +33,12 @@
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = 0x8040;
 
-/// Flush-to-zero mode for a scope (see the module doc).
+/// Flush-to-zero mode for a scope (see the module doc). Not `Send`: the
+/// mode is the thread's, so the guard must be dropped where it was made.
 pub struct Flush {
     #[cfg(target_arch = "x86_64")]
     saved: u32,
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Flush {
@@ -47,10 +49,10 @@ impl Flush {
         {
             let saved = mxcsr();
             set_mxcsr(saved | FTZ_DAZ);
-            Flush { saved }
+            Flush { saved, _thread: std::marker::PhantomData }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        Flush {}
+        Flush { _thread: std::marker::PhantomData }
     }
 }
 

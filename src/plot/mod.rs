@@ -21,7 +21,7 @@ mod text;
 mod theme;
 mod view;
 
-use crate::sweep::lock::FolderLock;
+use crate::sweep::lock::with_lock;
 use crate::sweep::output::{remove_listed_plots, write_atomic, write_json, written_plots, PLOTS_WRITTEN};
 use crate::sweep::SweepError;
 use load::Results;
@@ -169,24 +169,31 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     let format = opts.format;
     let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone() };
     // The lock first: a folder a sweep is writing says so, not "no summary".
-    let _lock = if dir.is_dir() { Some(FolderLock::acquire(dir, "sweep plot")?) } else { None };
-    let results = Results::load(dir, &choice)?;
+    if !dir.is_dir() {
+        return Results::load(dir, &choice).map(|_| 0);
+    }
+    with_lock(dir, "sweep plot", |_| draw_all(dir, &choice, format))
+}
+
+/// [`plot_dir`] once the folder is locked.
+fn draw_all(dir: &Path, choice: &view::Choice, format: Format) -> Result<usize, SweepError> {
+    let results = Results::load(dir, choice)?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;
     let plots = dir.join(PLOTS);
     std::fs::create_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
-    let earlier = written_plots(&plots);
-    let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
-    write_atomic(&plots.join(INDEX), index::html(&results, &figs, format).as_bytes())?;
-    // Record every file of ours before deleting the earlier ones this plotting
-    // did not write again (another format, another view): only those are deleted.
-    let mut names: Vec<String> = written.iter().filter_map(|p| p.file_name()?.to_str().map(String::from)).collect();
+    // Every file this plotting may write is listed before it is written (so a
+    // failure half-way leaves no figure unlisted); once all are written, the
+    // earlier ones not written again (another format, another view) go.
+    let mut names: Vec<String> = figs.iter().map(|f| format!("{}.{}", f.stem, format.ext())).collect();
     names.push(INDEX.into());
-    let mut both = earlier;
+    let mut both = written_plots(&plots);
     both.extend(names.iter().cloned());
     both.sort();
     both.dedup();
     write_json(&plots.join(PLOTS_WRITTEN), &both)?;
+    let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
+    write_atomic(&plots.join(INDEX), index::html(&results, &figs, format).as_bytes())?;
     remove_listed_plots(&plots, &names)?;
     Ok(written.len())
 }

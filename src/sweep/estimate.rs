@@ -122,7 +122,7 @@ pub fn free_disk(dir: &std::path::Path) -> Option<u64> {
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated path and `s` a valid out-pointer for the call.
     let rc = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
-    (rc == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
+    (rc == 0).then(|| (s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
 }
 
 /// Refuses (exit 2) a sweep into `dir` whose peak memory exceeds the memory

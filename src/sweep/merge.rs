@@ -12,7 +12,7 @@
 
 use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
-use super::lock::FolderLock;
+use super::lock::{with_lock, FolderLock};
 use super::manifest::{now, short_hash, Manifest, MergeInfo, MergedShard, Status};
 use super::output;
 use super::plan::{self, Plan};
@@ -47,16 +47,31 @@ pub fn merge(dir: &Path, force: bool) -> Result<MergeResult, SweepError> {
             format!("no {SHARDS}/ folder here: pass the results folder the shards ran with (their --out)"),
         ));
     }
-    let mut lock = FolderLock::acquire(dir, "sweep merge")?;
-    let n = shard_count(&shards_dir)?;
+    with_lock(dir, "sweep merge", |lock| merge_locked(dir, &shards_dir, force, lock, t0))
+}
+
+/// [`merge`] once the folder is locked.
+fn merge_locked(
+    dir: &Path,
+    shards_dir: &Path,
+    force: bool,
+    lock: &mut FolderLock,
+    t0: Instant,
+) -> Result<MergeResult, SweepError> {
+    let n = shard_count(shards_dir)?;
     let (manifests, missing) = shard_manifests(dir, n)?;
-    let reference = reference_manifest(&shards_dir, &manifests, &missing)?;
-    let plan = resolve_reference(&shards_dir, &reference)?;
+    let reference = reference_manifest(shards_dir, &manifests, &missing)?;
+    let plan = resolve_reference(shards_dir, &reference)?;
     let chunks = plan.chunks();
     let split = shard::assign(&chunks, n);
     check_shards(dir, &plan, &reference, &manifests, missing, (&chunks, &split))?;
     check_folder(dir, &plan, &reference, force)?;
-    lock.announce(dir)?;
+    lock.announce()?;
+    // The shards must not change while they are read (a requeued shard task).
+    let _shard_locks = (0..n)
+        .map(|i| FolderLock::acquire(&Shard { index: i, count: n }.dir(dir), "sweep merge"))
+        .collect::<Result<Vec<_>, _>>()?;
+    output::remove_stale_temps(dir);
     let summary = write_merged(dir, &plan, &chunks, &split, n)?;
     let summary = output::write_summary(dir, summary, Vec::new())?;
     let manifest = merged_manifest(&plan, &reference, manifests.into_iter().flatten().collect(), t0);

@@ -191,9 +191,46 @@ pub fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
     if missing.is_empty() && !dir.is_dir() {
         return Err(SweepError::Output { path: dir.to_path_buf(), msg: "exists and is not a folder".into() });
     }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| SweepError::Output { path: dir.to_path_buf(), msg: format!("cannot be created: {e}") })?;
-    Ok(missing.into_iter().rev().collect())
+    // One level at a time: a folder another process made meanwhile is not ours to remove.
+    let mut made = Vec::new();
+    for d in missing.into_iter().rev() {
+        match std::fs::create_dir(&d) {
+            Ok(()) => made.push(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => {
+                remove_created(&made);
+                return Err(SweepError::Output { path: dir.to_path_buf(), msg: format!("cannot be created: {e}") });
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// Removes what netsweep wrote in a results folder whose first attempt
+/// failed before any run was saved: its files and its lock file (the caller
+/// still holds the lock), then the folder itself if nothing else is in it.
+pub fn remove_failed_attempt(dir: &Path) {
+    for name in OURS {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    remove_stale_temps(dir);
+}
+
+/// Deletes temporary files a killed writer of ours left (`.summary.json.<pid>.<n>.tmp`,
+/// `.netsweep-write-test`); call with the folder's lock held.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if is_our_temp(&name) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// A temporary file name of one of our files, or the write probe.
+fn is_our_temp(name: &str) -> bool {
+    name == WRITE_PROBE || (name.ends_with(".tmp") && OURS.iter().any(|f| name.starts_with(&format!(".{f}."))))
 }
 
 /// Removes the folders [`create_missing`] made, innermost first, as far as
@@ -231,8 +268,7 @@ const OURS: [&str; 4] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV];
 pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInfo>) -> Result<Start, SweepError> {
     let out = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
     if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(|e| out(format!("cannot be created: {e}")))?;
-        return Ok(Start::Fresh { created: true });
+        return Err(out("disappeared while the sweep was starting (removed by another program?)".into()));
     }
     if !dir.is_dir() {
         return Err(out("exists and is not a folder".into()));
@@ -241,7 +277,11 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| out(format!("cannot be read: {e}")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n != SHARDS && n != super::lock::HOLDER))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n != SHARDS && n != super::lock::HOLDER && !is_our_temp(n))
+        })
         .collect();
     let had_manifest = manifest.is_some();
     match manifest {
@@ -280,24 +320,28 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     }
     // Nothing is deleted from a folder this process cannot write to.
     probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
+    // netsweep's own figures go with the results they were drawn from (first:
+    // they are the cheaper to lose); anything else in plots/ stays. A failure
+    // past the probe has changed the folder: exit code 1, not 2.
+    let plots = dir.join(PLOTS);
+    if had_manifest && plots.is_dir() {
+        remove_listed_plots(&plots, &[])?;
+        let _ = std::fs::remove_dir(&plots);
+    }
     for name in OURS {
         let p = dir.join(name);
         if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| out(format!("cannot remove the earlier {name}: {e}")))?;
+            std::fs::remove_file(&p).map_err(|e| SweepError::io(&p, e))?;
         }
-    }
-    // netsweep's own figures go with the results they were drawn from;
-    // anything else in plots/ stays.
-    let plots = dir.join(PLOTS);
-    if had_manifest && plots.is_dir() {
-        remove_listed_plots(&plots, &[]).map_err(|e| out(format!("cannot remove the earlier figures: {e}")))?;
-        let _ = std::fs::remove_dir(&plots);
     }
     Ok(Start::Fresh { created: false })
 }
 
+/// The file that tests whether a folder can be written.
+const WRITE_PROBE: &str = ".netsweep-write-test";
+
 fn probe_writable(dir: &Path) -> std::io::Result<()> {
-    let p = dir.join(".netsweep-write-test");
+    let p = dir.join(WRITE_PROBE);
     std::fs::write(&p, b"")?;
     std::fs::remove_file(&p)
 }

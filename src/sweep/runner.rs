@@ -142,24 +142,33 @@ fn execute(
         }
         None => (opts.out.clone(), all, None),
     };
-    if !opts.force {
+    // A folder that holds this experiment already was accepted once: resuming
+    // it is not refused on an estimate (which is an upper bound).
+    let resuming = output::read_manifest(&dir).ok().flatten().is_some_and(|m| m.experiment_hash == plan.hash);
+    if !opts.force && !resuming {
         super::estimate::check_fits(plan, &dir, threads)?;
     }
     let made = output::create_missing(&dir)?;
-    let prepared = FolderLock::acquire(&dir, "sweep run").and_then(|mut lock| {
-        let start = output::prepare_dir(&dir, plan, opts.force, info.as_ref())?;
-        lock.announce(&dir)?;
-        Ok((lock, start))
-    });
-    let (lock, start) = prepared.inspect_err(|_| output::remove_created(&made))?;
+    let mut lock = FolderLock::acquire(&dir, "sweep run").inspect_err(|_| output::remove_created(&made))?;
+    let start = match output::prepare_dir(&dir, plan, opts.force, info.as_ref()) {
+        Ok(start) => start,
+        Err(e) => {
+            lock.release_refused();
+            output::remove_created(&made);
+            return Err(e);
+        }
+    };
+    lock.announce()?;
+    output::remove_stale_temps(&dir);
     let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, threads_from, stop };
     let result = job.run(start);
     if let Err(e) = &result {
         let empty = std::fs::metadata(dir.join(output::RUNS)).map_or(true, |m| m.len() == 0);
         if !made.is_empty() && empty && !matches!(e, SweepError::Stopped(_)) {
-            // A first attempt that failed before finishing any chunk leaves no folder behind.
-            drop(lock);
-            let _ = std::fs::remove_dir_all(&dir);
+            // A first attempt that failed before finishing any chunk leaves
+            // nothing of its own behind (and the folder, if it is then empty).
+            output::remove_failed_attempt(&dir);
+            lock.release_refused();
             output::remove_created(&made);
         }
     }
