@@ -166,6 +166,12 @@ pub struct Family {
     /// Per layer: whether each member draws this layer's weights with its
     /// own init (an init axis, on a layer that names no init of its own).
     pub lane_init: Vec<bool>,
+    /// The update rule every member shares (members differ in lr and constants).
+    pub optimizer: OptimizerName,
+    /// Nesterov momentum (SGD).
+    pub nesterov: bool,
+    /// Activation of layers that do not name one.
+    pub activation: Option<Activation>,
     /// Index of the family's data set (one per bits value).
     pub data: usize,
     /// Samples per optimizer step.

@@ -308,6 +308,9 @@ fn families(
                 width: family::ensemble_width(&layers),
                 layers,
                 lane_init,
+                optimizer: s.optimizer,
+                nesterov: s.nesterov,
+                activation: s.activation,
                 data,
                 batch_size: s.batch_size.resolve(datasets[data].train.x.nrows()),
             })
