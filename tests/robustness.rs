@@ -37,6 +37,15 @@ fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
     (o.status.code().unwrap_or(-1), text)
 }
 
+/// `sweep CMD FILE --set S …` as arguments.
+fn with_sets<'a>(cmd: &'a str, file: &'a str, sets: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![cmd, file];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args
+}
+
 fn refused(args: &[&str], cwd: &Path, needles: &[&str]) {
     let (code, text) = sweep(args, cwd);
     assert_eq!(code, 2, "sweep {args:?}: {text}");
@@ -233,10 +242,7 @@ fn a_data_path_that_is_not_a_file_is_refused() {
         "training.metric=\"acc\"",
         "grid.architecture=[\"2-2-1\"]",
     ];
-    let mut args = vec!["validate", "x.toml"];
-    for s in &sets {
-        args.extend(["--set", s]);
-    }
+    let args = with_sets("validate", "x.toml", &sets);
     refused(&args, dir.path(), &["/dev/zero", "not a regular file"]);
 }
 
@@ -246,10 +252,7 @@ fn a_sweep_that_cannot_fit_is_refused_before_anything_is_written() {
     let d = dir.path();
     let huge =
         ["training.epochs=100000", "record.every=1", "grid.lr={log=[0.001,1],points=20000}", "grid.l2=[0.0,0.1]"];
-    let mut validate = vec!["validate", "x.toml"];
-    for s in &huge {
-        validate.extend(["--set", s]);
-    }
+    let validate = with_sets("validate", "x.toml", &huge);
     let (code, text) = sweep(&validate, d);
     assert_eq!(code, 0, "{text}");
     assert!(
@@ -257,10 +260,8 @@ fn a_sweep_that_cannot_fit_is_refused_before_anything_is_written() {
         "{text}"
     );
     assert!(text.contains("(20000 values in all)"), "long axes are abbreviated: {text}");
-    let mut run = vec!["run", "x.toml", "--quiet"];
-    for s in &huge {
-        run.extend(["--set", s]);
-    }
+    let mut run = with_sets("run", "x.toml", &huge);
+    run.push("--quiet");
     refused(&run, d, &["needs up to about", "available now", "--force runs it anyway"]);
     assert!(!d.join("results").exists());
 }
@@ -299,10 +300,7 @@ fn a_csv_of_labels_alone_is_refused() {
         "training.loss=\"cce\"",
         "training.metric=\"acc\"",
     ];
-    let mut args = vec!["validate", "x.toml"];
-    for s in &sets {
-        args.extend(["--set", s]);
-    }
+    let args = with_sets("validate", "x.toml", &sets);
     refused(&args, dir.path(), &["labels.csv", "only the label column"]);
 }
 

@@ -142,6 +142,8 @@ impl<'p> Tracker<'p> {
     /// once `ens` has trained; final weights for the first seeds of each point.
     pub fn records(self, runs: &[usize], seeds: &[u64], ens: &Ensemble<f32>) -> Vec<RunRecord> {
         let plan = self.plan;
+        // One point's parameters serve all its seeds.
+        let mut params: Option<(usize, crate::sweep::grid::Params)> = None;
         self.tracks
             .into_iter()
             .zip(self.first_met)
@@ -154,7 +156,10 @@ impl<'p> Tracker<'p> {
                 RunRecord {
                     run,
                     point,
-                    params: plan.grid.params(point),
+                    params: match &params {
+                        Some((p, v)) if *p == point => v.clone(),
+                        _ => params.insert((point, plan.grid.params(point))).1.clone(),
+                    },
                     seed_index,
                     seed: seeds[k],
                     converged: converged_at.is_some(),

@@ -49,16 +49,15 @@ impl Values {
 
     /// Value `i` as JSON (as written in experiment files).
     pub fn json(&self, i: usize) -> Json {
-        let to = |v: &dyn erased::Ser| v.json();
         match self {
-            Values::Count(v) => to(&v[i]),
-            Values::Name(v) => to(&v[i]),
-            Values::Optimizer(v) => to(&v[i]),
-            Values::Flag(v) => to(&v[i]),
-            Values::BatchSize(v) => to(&v[i]),
-            Values::Activation(v) => to(&v[i]),
-            Values::Init(v) => to(&v[i]),
-            Values::Number(v) => to(&v[i]),
+            Values::Count(v) => to_json(&v[i]),
+            Values::Name(v) => to_json(&v[i]),
+            Values::Optimizer(v) => to_json(&v[i]),
+            Values::Flag(v) => to_json(&v[i]),
+            Values::BatchSize(v) => to_json(&v[i]),
+            Values::Activation(v) => to_json(&v[i]),
+            Values::Init(v) => to_json(&v[i]),
+            Values::Number(v) => to_json(&v[i]),
         }
     }
 
@@ -126,18 +125,9 @@ impl Values {
     }
 }
 
-/// serde_json values of plain data (a tiny object-safe helper for [`Values::json`]).
-mod erased {
-    /// A value that serialises to JSON.
-    pub trait Ser {
-        /// Its JSON.
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn json(&self) -> serde_json::Value {
-            serde_json::to_value(self).expect("plain data serialises")
-        }
-    }
+/// A value as JSON (plain data always serialises).
+fn to_json<T: serde::Serialize>(v: &T) -> Json {
+    serde_json::to_value(v).expect("plain data serialises")
 }
 
 /// A number as a person writes it, to 4 significant digits: 0.001, 0.3162,
