@@ -65,9 +65,8 @@ pub fn run(args: RunArgs) -> Result<(), SweepError> {
         return Ok(());
     }
     let result = runner::run_stoppable(&plan, &opts, stop).map_err(with_resume_hint)?;
-    let plots =
-        if args.no_plot { None } else { Some(plot::plot_dir(&out, &PlotOptions::default()).map_err(after_results)?) };
-    crate::say!("{}", report::final_table(&result.summary, 10));
+    let plots = if args.no_plot { None } else { draw_after(&out)? };
+    crate::say!("{}", report::final_table(&result.ranking));
     crate::say!("{}", report::finished(&result.manifest, &out, plots.as_ref()));
     Ok(())
 }
@@ -87,8 +86,8 @@ fn resolve_shard(arg: Option<ShardArg>, count: Option<usize>) -> Result<Option<S
 /// `sweep merge`: combines a sweep's shards into its folder.
 pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
     let merged = sweep::merge::merge(dir, force)?;
-    let plots = if no_plot { None } else { Some(plot::plot_dir(dir, &PlotOptions::default()).map_err(after_results)?) };
-    crate::say!("{}", report::final_table(&merged.summary, 10));
+    let plots = if no_plot { None } else { draw_after(dir)? };
+    crate::say!("{}", report::final_table(&merged.ranking));
     let m = &merged.manifest;
     crate::say!(
         "merged {} shards: {} runs × {} epochs\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
@@ -158,6 +157,16 @@ fn install_signal_handler() {
 
 /// A figure failure after the results were written is not a refusal (exit
 /// code 2 promises nothing was written): exit code 1, saying so.
+/// The figures drawn after a sweep or a merge, unless the summary is too
+/// large to draw from (said, and not an error: the results are complete).
+fn draw_after(dir: &Path) -> Result<Option<usize>, SweepError> {
+    if let Some(why) = plot::too_large(dir) {
+        crate::tell!("figures not drawn: {why}");
+        return Ok(None);
+    }
+    plot::plot_dir(dir, &PlotOptions::default()).map(Some).map_err(after_results)
+}
+
 fn after_results(e: SweepError) -> SweepError {
     SweepError::Failed(format!(
         "the results are written, but the figures could not be drawn: {e}; run `sweep plot` later"

@@ -2,14 +2,15 @@
 //! built-in digits learn well above chance, parity runs, and a user's CSV is
 //! split, scaled and trained.
 
-use netsweep::sweep::{self, RunOptions};
+use netsweep::sweep::{self, aggregate::Summary, RunOptions};
 use std::path::Path;
 
-fn run(file: &Path, sets: &[&str], out: &Path) -> sweep::runner::RunResult {
+/// Runs an experiment and reads back its summary.json.
+fn run(file: &Path, sets: &[&str], out: &Path) -> Summary {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let plan = sweep::load_plan(file, &sets).unwrap();
     let opts = RunOptions { out: out.into(), threads: 2, force: false, quiet: true, experiment_file: "t".into() };
-    sweep::run(&plan, &opts).unwrap()
+    sweep::run(&plan, &opts).unwrap().read_summary().unwrap()
 }
 
 #[test]
@@ -25,7 +26,7 @@ fn digits_sweep_on_a_tiny_grid_is_far_above_chance() {
         "grid.l2=[0.0]",
     ];
     let r = run(Path::new("experiments/digits_grid.toml"), &sets, &dir.path().join("d"));
-    let p = &r.summary.points[0];
+    let p = &r.points[0];
     let acc = p.final_test_metric.as_ref().unwrap();
     // Chance is 0.1; five epochs of Adam reach well above 0.9.
     assert!(acc.min > 0.9, "test accuracy {acc:?}");
@@ -48,8 +49,8 @@ fn parity_problem_runs_and_reports() {
     ];
     // The 2-2-1 architecture reads its input size from the problem: here 3 inputs.
     let r = run(Path::new("experiments/xor_grid.toml"), &sets, &dir.path().join("p"));
-    assert_eq!(r.summary.points.len(), 1);
-    assert_eq!(r.summary.points[0].runs, 4);
+    assert_eq!(r.points.len(), 1);
+    assert_eq!(r.points[0].runs, 4);
 }
 
 #[test]
@@ -83,7 +84,7 @@ lr = 0.05
     );
     std::fs::write(dir.path().join("csv.toml"), toml).unwrap();
     let r = run(&dir.path().join("csv.toml"), &[], &dir.path().join("c"));
-    let acc = r.summary.points[0].final_test_metric.as_ref().unwrap();
+    let acc = r.points[0].final_test_metric.as_ref().unwrap();
     assert_eq!(acc.min, 1.0, "two separable blobs: {acc:?}");
 }
 
@@ -108,6 +109,6 @@ fn parity_grid_crosses_bits_with_relative_widths() {
     let opts =
         RunOptions { out: dir.path().join("p"), threads: 2, force: false, quiet: true, experiment_file: "t".into() };
     let r = sweep::run(&plan, &opts).unwrap();
-    assert_eq!(r.summary.points.len(), 4);
+    assert_eq!(r.read_summary().unwrap().points.len(), 4);
     assert!(sweep::load_plan(Path::new("experiments/xor_grid.toml"), &["grid.bits=[2]".into()]).is_err());
 }

@@ -262,7 +262,13 @@ fn a_sweep_that_cannot_fit_is_refused_before_anything_is_written() {
     assert!(text.contains("(20000 values in all)"), "long axes are abbreviated: {text}");
     let mut run = with_sets("run", "x.toml", &huge);
     run.push("--quiet");
-    refused(&run, d, &["needs up to about", "available now", "--force runs it anyway"]);
+    refused(&run, d, &["writes about", "TB", "free", "--force runs it anyway"]);
+    assert!(!d.join("results").exists());
+    // Memory grows with the seeds of one point (their columns), not with points.
+    let many_seeds = ["seeds=100000000", "training.epochs=1000", "record.points=1000", "grid.lr=0.1", "grid.l2=0"];
+    let mut run = with_sets("run", "x.toml", &many_seeds);
+    run.push("--quiet");
+    refused(&run, d, &["needs up to about", "available now", "fewer seeds per grid point", "--force runs it anyway"]);
     assert!(!d.join("results").exists());
 }
 

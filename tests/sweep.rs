@@ -92,16 +92,23 @@ fn records_are_consistent_and_paired_runs_start_alike() {
     let file = write(dir.path(), "small.toml", SMALL);
     let out = dir.path().join("r");
     let result = run_lib(&file, &out, 2, &[]);
-    // The runner assembles summary.json from points rendered as they
-    // complete: it must be serde_json's pretty printing of the summary.
-    let mut want = serde_json::to_vec_pretty(&result.summary).unwrap();
-    want.push(b'\n');
-    assert!(std::fs::read(out.join("summary.json")).unwrap() == want, "summary.json differs from serde_json's");
+    let summary = result.read_summary().unwrap();
     let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
     let runs: Vec<RunRecord> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The runner streams summary.json as points complete, from columns of
+    // their runs: it must be serde_json's pretty printing of the summary
+    // aggregated afresh from runs.jsonl's records.
+    let plan = sweep::load_plan(&file, &[]).unwrap();
+    let mut again = sweep::aggregate::Summary::head(&plan);
+    again.points = (0..24)
+        .map(|p| sweep::aggregate::aggregate_point(&plan, p, runs.iter().filter(|r| r.point == p).cloned().collect()))
+        .collect();
+    let mut want = serde_json::to_vec_pretty(&again).unwrap();
+    want.push(b'\n');
+    assert!(std::fs::read(out.join("summary.json")).unwrap() == want, "summary.json differs from serde_json's");
     assert_eq!(runs.len(), 144);
     assert!(runs.iter().enumerate().all(|(i, r)| r.run == i));
-    let epochs = &result.summary.record_epochs;
+    let epochs = &summary.record_epochs;
     for r in &runs {
         assert_eq!(r.curves.train_loss.len(), epochs.len());
         assert_eq!(r.converged, r.epochs_to_converge.is_some());
@@ -118,7 +125,7 @@ fn records_are_consistent_and_paired_runs_start_alike() {
     // after one epoch of SGD the loss is identical before the update has any effect? No:
     // but the first recorded loss at epoch 1 is computed after one update, so compare seeds instead.
     assert_eq!(runs[0].seed, runs[6 * 6].seed);
-    let s = &result.summary;
+    let s = &summary;
     assert_eq!(s.points.len(), 24);
     for p in &s.points {
         assert!(p.rate_ci_low <= p.convergence_rate && p.convergence_rate <= p.rate_ci_high);
@@ -144,9 +151,10 @@ fn diverging_runs_are_data_not_a_crash() {
     let file = write(dir.path(), "small.toml", SMALL);
     let out = dir.path().join("d");
     let result = run_lib(&file, &out, 2, &["grid.lr=[1e30]", "grid.l2=[0.1]", "grid.l1=[0.0]"]);
-    let total_diverged: usize = result.summary.points.iter().map(|p| p.diverged).sum();
+    let summary = result.read_summary().unwrap();
+    let total_diverged: usize = summary.points.iter().map(|p| p.diverged).sum();
     assert_eq!(total_diverged, 12, "every run at lr 1e30 with L2 overflows");
-    assert!(result.summary.points.iter().all(|p| p.converged == 0 && p.final_train_loss.is_none()));
+    assert!(summary.points.iter().all(|p| p.converged == 0 && p.final_train_loss.is_none()));
     let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
     let r: RunRecord = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert!(r.diverged && r.diverged_at.is_some() && r.final_train_loss.is_none());

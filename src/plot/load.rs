@@ -5,8 +5,9 @@
 
 pub use super::view::{Choice, Coord, Facet, Role, View};
 use crate::sweep::aggregate::{PointSummary, Summary};
+use crate::sweep::estimate::{human_bytes, MAX_PLOTTED_SUMMARY};
 use crate::sweep::manifest::Manifest;
-use crate::sweep::output::{MANIFEST, RUNS, SUMMARY};
+use crate::sweep::output::{read_json, MANIFEST, RUNS, SUMMARY};
 use crate::sweep::record::RunRecord;
 use crate::sweep::SweepError;
 use std::collections::BTreeMap;
@@ -31,20 +32,21 @@ fn results_err(path: impl Into<PathBuf>, msg: impl Into<String>) -> SweepError {
     SweepError::Results { path: path.into(), msg: msg.into() }
 }
 
-/// The message for a folder without summary.json.
-pub const NOT_RESULTS: &str = "no summary.json: not a results folder (run `sweep run` first)";
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, SweepError> {
-    let bytes = std::fs::read(path).map_err(|e| SweepError::io(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        let how = match e.classify() {
-            serde_json::error::Category::Eof => "is truncated (not complete JSON)",
-            serde_json::error::Category::Data => "does not have the format this netsweep version reads",
-            _ => "is not valid JSON",
-        };
-        results_err(path, format!("{how} for a {what}: {e}"))
+/// Why the figures of `dir` are not drawn, when its summary.json is larger
+/// than [`MAX_PLOTTED_SUMMARY`] (plotting holds the summary in memory).
+pub fn too_large(dir: &Path) -> Option<String> {
+    let size = std::fs::metadata(dir.join(SUMMARY)).ok()?.len();
+    (size > MAX_PLOTTED_SUMMARY).then(|| {
+        format!(
+            "its summary.json is {}, more than figures are drawn from ({}): the statistics are in summary.json and summary.csv; for figures, sweep fewer grid points or record fewer epochs (record.points)",
+            human_bytes(size),
+            human_bytes(MAX_PLOTTED_SUMMARY)
+        )
     })
 }
+
+/// The message for a folder without summary.json.
+pub const NOT_RESULTS: &str = "no summary.json: not a results folder (run `sweep run` first)";
 
 /// Every point's curves have one value per recorded epoch (a diverged run's
 /// statistics are null there, not missing), as the figures index them.
@@ -81,6 +83,9 @@ impl Results {
         let path = dir.join(SUMMARY);
         if !path.is_file() {
             return Err(results_err(dir, NOT_RESULTS));
+        }
+        if let Some(msg) = too_large(dir) {
+            return Err(results_err(dir, msg));
         }
         let summary: Summary = read_json(&path, "netsweep summary")?;
         crate::sweep::manifest::check_hash(&path, &summary.experiment_hash)?;

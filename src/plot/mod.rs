@@ -24,6 +24,7 @@ mod view;
 use crate::sweep::lock::with_lock;
 use crate::sweep::output::{remove_listed_plots, write_atomic, write_json, written_plots, PLOTS_WRITTEN};
 use crate::sweep::SweepError;
+pub use load::too_large;
 use load::Results;
 use plotters::prelude::*;
 use rayon::prelude::*;

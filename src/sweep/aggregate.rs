@@ -7,8 +7,9 @@
 use super::grid::{Grid, Params};
 use super::measure::Criterion;
 use super::plan::Plan;
-use super::record::{Outcome, RunRecord};
-use super::stats::{quantile, wilson, MeanStd, Quantiles, Z95};
+use super::point_runs::{from_total_key, PointRuns};
+use super::record::RunRecord;
+use super::stats::{quantile_by, wilson, MeanStd, Quantiles, Z95};
 use serde::{Deserialize, Serialize};
 
 /// Statistics of one curve across a point's runs, per recorded epoch.
@@ -110,36 +111,29 @@ pub struct Summary {
     pub points: Vec<PointSummary>,
 }
 
-/// An integer that orders f32 values as `f32::total_cmp` does (flip the
-/// magnitude bits of negative values); widening to f64 keeps that order, so
-/// sorting these keys sorts the widened values as `f64::total_cmp` would,
-/// with plain integer comparisons.
-fn total_key(v: f32) -> i32 {
-    let b = v.to_bits() as i32;
-    b ^ (((b >> 31) as u32) >> 1) as i32
-}
-
-/// The value of a [`total_key`] (the flip is its own inverse).
-fn from_total_key(k: i32) -> f32 {
-    f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
-}
-
-/// Per-epoch statistics of `len` recorded epochs of some curves (a diverged
-/// run's curve stops early; epochs no curve reaches get nulls).
-fn series<'a>(curves: impl Iterator<Item = &'a [f32]>, len: usize) -> SeriesStats {
-    // Longest first, so the curves that reach epoch e are the first `reach[e]`.
-    let mut curves: Vec<&[f32]> = curves.map(|c| &c[..c.len().min(len)]).collect();
-    curves.sort_by_key(|c| std::cmp::Reverse(c.len()));
-    let n = curves.len();
-    let reach: Vec<usize> = (0..len).map(|e| curves.partition_point(|c| c.len() > e)).collect();
-    // Epoch-major sort keys (row e: epoch e of each curve that reaches it),
-    // gathered in one sequential pass per curve.
-    let mut keys = vec![0i32; len * n];
-    for (j, c) in curves.iter().enumerate() {
-        for (e, &v) in c.iter().enumerate() {
-            keys[e * n + j] = total_key(v);
+impl Summary {
+    /// The summary of `plan` without its points: everything that comes
+    /// before them in summary.json.
+    pub fn head(plan: &Plan) -> Summary {
+        Summary {
+            name: plan.name.clone(),
+            experiment_hash: plan.hash.clone(),
+            epochs: plan.epochs,
+            seeds: plan.seeds,
+            record_epochs: plan.record_epochs.clone(),
+            criterion: plan.criterion.clone(),
+            varying_axes: plan.grid.varying().iter().map(|s| s.to_string()).collect(),
+            axes: plan.grid.clone(),
+            points: Vec::new(),
         }
     }
+}
+
+/// Per-epoch statistics of one curve from its columns (`columns[e]`: the
+/// sort keys of the runs that reach recorded epoch e), sorting each column
+/// in place; epochs no run reaches (and epochs past the columns, up to
+/// `len`) get nulls.
+fn series(columns: &mut [Vec<i32>], len: usize) -> SeriesStats {
     let mut s = SeriesStats {
         mean: Vec::with_capacity(len),
         median: Vec::with_capacity(len),
@@ -148,14 +142,13 @@ fn series<'a>(curves: impl Iterator<Item = &'a [f32]>, len: usize) -> SeriesStat
         p75: Vec::with_capacity(len),
         p90: Vec::with_capacity(len),
     };
-    let mut column = Vec::with_capacity(n);
-    for (e, &m) in reach.iter().enumerate() {
-        let row = &mut keys[e * n..e * n + m];
-        row.sort_unstable();
-        column.clear();
-        column.extend(row.iter().map(|&k| from_total_key(k) as f64));
-        let stat = |q: f64| (!column.is_empty()).then(|| quantile(&column, q));
-        s.mean.push((!column.is_empty()).then(|| column.iter().sum::<f64>() / column.len() as f64));
+    for e in 0..len {
+        let column = columns.get_mut(e).map_or(&mut [][..], |c| &mut c[..]);
+        column.sort_unstable();
+        let n = column.len();
+        let at = |i: usize| from_total_key(column[i]) as f64;
+        let stat = |q: f64| (n > 0).then(|| quantile_by(n, q, at));
+        s.mean.push((n > 0).then(|| column.iter().map(|&k| from_total_key(k) as f64).sum::<f64>() / n as f64));
         s.median.push(stat(0.5));
         s.p10.push(stat(0.1));
         s.p25.push(stat(0.25));
@@ -165,120 +158,122 @@ fn series<'a>(curves: impl Iterator<Item = &'a [f32]>, len: usize) -> SeriesStat
     s
 }
 
-/// Aggregates the runs of one grid point (any order; they are sorted here).
-pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> PointSummary {
-    runs.sort_by_key(|r| r.seed_index);
-    let n = runs.len();
-    let converged = runs.iter().filter(|r| matches!(r.outcome(), Outcome::Converged { .. })).count();
-    let (lo, hi) = wilson(converged, n, Z95);
-    let etc: Vec<f64> = runs.iter().filter_map(|r| r.epochs_to_converge.map(|e| e as f64)).collect();
-    let vals = |f: fn(&RunRecord) -> Option<f32>| -> Vec<f64> { runs.iter().filter_map(f).map(f64::from).collect() };
+/// A point's statistics from its runs' columns.
+fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
+    let n = runs.runs;
+    let (lo, hi) = wilson(runs.converged, n, Z95);
+    let etc: Vec<f64> = runs.epochs_to_converge.iter().map(|&e| e as f64).collect();
+    let [train_loss, train_metric, test_loss, test_metric, best_test] =
+        runs.finals.each_ref().map(|v| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
     let len = plan.record_epochs.len();
     let has_test = plan.datasets[0].test.is_some();
+    let [c_train_loss, c_train_metric, c_test_loss, c_test_metric] = &mut runs.curves;
     let curves = PointCurves {
-        train_loss: series(runs.iter().map(|r| &r.curves.train_loss[..]), len),
-        train_metric: series(runs.iter().map(|r| &r.curves.train_metric[..]), len),
-        test_loss: has_test.then(|| series(runs.iter().filter_map(|r| r.curves.test_loss.as_deref()), len)),
-        test_metric: has_test.then(|| series(runs.iter().filter_map(|r| r.curves.test_metric.as_deref()), len)),
+        train_loss: series(c_train_loss, len),
+        train_metric: series(c_train_metric, len),
+        test_loss: has_test.then(|| series(c_test_loss, len)),
+        test_metric: has_test.then(|| series(c_test_metric, len)),
     };
+    runs.converged_at.sort_unstable();
     let converged_by_epoch = plan
         .record_epochs
         .iter()
-        .map(|&e| {
-            runs.iter().filter(|r| matches!(r.outcome(), Outcome::Converged { at } if at <= e)).count() as f64
-                / n as f64
-        })
+        .map(|&e| runs.converged_at.partition_point(|&at| at as usize <= e) as f64 / n as f64)
         .collect();
     PointSummary {
         point,
         params: plan.grid.params(point),
         runs: n,
-        converged,
-        converged_at_end: runs.iter().filter(|r| r.converged_at_end).count(),
-        diverged: runs.iter().filter(|r| matches!(r.outcome(), Outcome::Diverged { .. })).count(),
-        convergence_rate: converged as f64 / n as f64,
+        converged: runs.converged,
+        converged_at_end: runs.converged_at_end,
+        diverged: runs.diverged,
+        convergence_rate: runs.converged as f64 / n as f64,
         rate_ci_low: lo,
         rate_ci_high: hi,
         epochs_to_converge: Quantiles::of(&etc),
-        final_train_loss: MeanStd::of(&vals(|r| r.final_train_loss)),
-        final_train_metric: MeanStd::of(&vals(|r| r.final_train_metric)),
-        final_test_loss: has_test.then(|| MeanStd::of(&vals(|r| r.final_test_loss))).flatten(),
-        final_test_metric: has_test.then(|| Quantiles::of(&vals(|r| r.final_test_metric))).flatten(),
-        best_test_metric: has_test.then(|| Quantiles::of(&vals(|r| r.best_test_metric))).flatten(),
+        final_train_loss: MeanStd::of(&train_loss),
+        final_train_metric: MeanStd::of(&train_metric),
+        final_test_loss: has_test.then(|| MeanStd::of(&test_loss)).flatten(),
+        final_test_metric: has_test.then(|| Quantiles::of(&test_metric)).flatten(),
+        best_test_metric: has_test.then(|| Quantiles::of(&best_test)).flatten(),
         curves,
         converged_by_epoch,
     }
 }
 
-/// Collects runs as they arrive and aggregates each point as soon as all its
-/// seeds are in, so only incomplete points' runs are held in memory.
+/// Aggregates the runs of one grid point (any order; they are sorted here).
+pub fn aggregate_point(plan: &Plan, point: usize, mut runs: Vec<RunRecord>) -> PointSummary {
+    runs.sort_by_key(|r| r.seed_index);
+    let (len, test) = (plan.record_epochs.len(), plan.datasets[0].test.is_some());
+    let mut columns = PointRuns::with_capacity(runs.len(), len, test);
+    for r in &runs {
+        columns.add(r, len);
+    }
+    summarise(plan, point, columns)
+}
+
+/// Collects runs as they arrive, in run order, and aggregates each point as
+/// soon as all its seeds are in. Only the points not yet complete are held,
+/// as columns ([`PointRuns`]); a completed point's statistics are handed to
+/// the caller and not kept.
 pub struct Aggregator<'p> {
     plan: &'p Plan,
-    pending: std::collections::BTreeMap<usize, Vec<RunRecord>>,
-    done: Vec<Option<PointSummary>>,
+    pending: std::collections::BTreeMap<usize, PointRuns>,
 }
 
 impl<'p> Aggregator<'p> {
     /// An aggregator for a plan.
     pub fn new(plan: &'p Plan) -> Self {
-        Aggregator { plan, pending: Default::default(), done: vec![None; plan.grid.points()] }
+        Aggregator { plan, pending: Default::default() }
     }
 
-    /// Adds one run; returns its point's statistics if this run completed it.
-    pub fn push(&mut self, r: RunRecord) -> Option<&PointSummary> {
-        let point = r.point;
-        let list = self.pending.entry(point).or_default();
-        list.push(r);
-        if list.len() < self.plan.seeds {
-            return None;
-        }
-        let runs = self.pending.remove(&point).expect("the point's runs were just added");
-        self.done[point] = Some(aggregate_point(self.plan, point, runs));
-        self.done[point].as_ref()
-    }
-
-    /// The summary; points with missing runs are an error.
-    pub fn finish(self) -> Result<Summary, usize> {
+    /// Adds one run; returns its point's statistics if this run completed
+    /// it. A run outside the grid, or out of seed order within its point, is
+    /// refused with a message.
+    pub fn push(&mut self, r: &RunRecord) -> Result<Option<PointSummary>, String> {
         let plan = self.plan;
-        let mut points = Vec::with_capacity(self.done.len());
-        for (i, p) in self.done.into_iter().enumerate() {
-            points.push(p.ok_or(i)?);
+        if r.point >= plan.grid.points() || r.seed_index >= plan.seeds {
+            return Err(format!(
+                "run {} is at grid point {} seed {}, outside this experiment's {} points × {} seeds",
+                r.run,
+                r.point,
+                r.seed_index,
+                plan.grid.points(),
+                plan.seeds
+            ));
         }
-        Ok(Summary {
-            name: plan.name.clone(),
-            experiment_hash: plan.hash.clone(),
-            epochs: plan.epochs,
-            seeds: plan.seeds,
-            record_epochs: plan.record_epochs.clone(),
-            criterion: plan.criterion.clone(),
-            varying_axes: plan.grid.varying().iter().map(|s| s.to_string()).collect(),
-            axes: plan.grid.clone(),
-            points,
-        })
+        let len = plan.record_epochs.len();
+        let columns = self
+            .pending
+            .entry(r.point)
+            .or_insert_with(|| PointRuns::with_capacity(plan.seeds, len, plan.datasets[0].test.is_some()));
+        columns.push(r, len)?;
+        if columns.runs < plan.seeds {
+            return Ok(None);
+        }
+        let columns = self.pending.remove(&r.point).expect("the point's runs were just added");
+        Ok(Some(summarise(plan, r.point, columns)))
+    }
+
+    /// The first point still missing runs, if any.
+    pub fn incomplete(&self) -> Option<usize> {
+        self.pending.keys().next().copied()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::point_runs::total_key;
     use super::*;
-
-    #[test]
-    fn total_keys_sort_like_total_cmp_and_round_trip() {
-        let values = [3.5f32, -0.0, f32::INFINITY, -1e-30, 0.0, f32::NEG_INFINITY, 1e-45, -7.25, 1.0, -1e-45];
-        let mut by_cmp = values;
-        by_cmp.sort_by(f32::total_cmp);
-        let mut keys: Vec<i32> = values.iter().map(|&v| total_key(v)).collect();
-        keys.sort_unstable();
-        let back: Vec<u32> = keys.iter().map(|&k| from_total_key(k).to_bits()).collect();
-        assert_eq!(back, by_cmp.map(f32::to_bits));
-        // -0.0 sorts before +0.0, as in total_cmp.
-        assert!(total_key(-0.0) < total_key(0.0));
-    }
 
     #[test]
     fn series_of_curves_that_stop_early() {
         let curves: [&[f32]; 4] = [&[4.0, 2.0], &[1.0, 6.0, 3.0], &[], &[7.0, 0.0, 9.0, 5.0, 8.0]];
-        let s = series(curves.into_iter(), 6);
+        // Columns as PointRuns fills them: epoch e holds the curves reaching it.
+        let columns = |len: usize| -> Vec<Vec<i32>> {
+            (0..len).map(|e| curves.iter().filter_map(|c| c.get(e)).map(|&v| total_key(v)).collect()).collect()
+        };
+        let s = series(&mut columns(6), 6);
         // Epoch 0: {1, 4, 7}; 1: {0, 2, 6}; 2: {3, 9}; 3: {5}; 4: {8}; 5: none.
         assert_eq!(s.mean, [Some(4.0), Some(8.0 / 3.0), Some(6.0), Some(5.0), Some(8.0), None]);
         assert_eq!(s.median, [Some(4.0), Some(2.0), Some(6.0), Some(5.0), Some(8.0), None]);
@@ -289,8 +284,10 @@ mod tests {
         near(&s.p10, [1.6, 0.4, 3.6, 5.0, 8.0]);
         near(&s.p90, [6.4, 5.2, 8.4, 5.0, 8.0]);
         // Epochs past `len` are ignored.
-        assert_eq!(series(curves.into_iter(), 4).mean, s.mean[..4]);
+        assert_eq!(series(&mut columns(4), 4).mean, s.mean[..4]);
+        // Epochs past the columns are null.
+        assert_eq!(series(&mut columns(4), 6).mean, [&s.mean[..4], &[None, None]].concat());
         let none = vec![None; 2];
-        assert_eq!(series(std::iter::empty(), 2).p75, none);
+        assert_eq!(series(&mut [], 2).p75, none);
     }
 }

@@ -27,8 +27,22 @@ pub struct Estimate {
     pub peak_memory: u64,
 }
 
-/// What the process itself takes (binary, font, allocator, threads' stacks).
-const BASE_MEMORY: u64 = 16 << 20;
+/// What the process itself takes (binary, font, threads' stacks, the
+/// allocator's per-thread arenas), measured: 6 MB for a one-run sweep, and
+/// up to 32 MB once a million-point sweep has passed through the arenas.
+const BASE_MEMORY: u64 = 32 << 20;
+
+/// The largest summary.json figures are drawn from ([`crate::plot`] holds
+/// the summary in memory, about twice its size on disk, measured): past it,
+/// `sweep run` and `sweep merge` skip the figures and `sweep plot` refuses,
+/// so plotting's memory is bounded like the sweep's.
+pub const MAX_PLOTTED_SUMMARY: u64 = 128_000_000;
+
+/// Memory of plotting per byte of summary.json.
+const PLOT_MEMORY_PER_BYTE: u64 = 2;
+
+/// Buffers of the files written while training (runs.jsonl, summary.json, summary.csv).
+const FILE_BUFFERS: u64 = 3 << 20;
 
 /// A run's record at full length: every recorded epoch, weights if `weights`.
 fn typical_record(plan: &Plan, run: usize, weights: bool) -> RunRecord {
@@ -69,7 +83,7 @@ fn json_len(r: &RunRecord) -> u64 {
 /// The cost of `plan` run on `threads` worker threads.
 pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
     let kept = plan.keep_weights.min(plan.seeds) as u64;
-    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes) = (0u64, 0u64, 0u64);
+    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes, mut pending) = (0u64, 0u64, 0u64, 0u64);
     for f in &plan.families {
         let first = f.points.start * plan.seeds;
         let plain = json_len(&typical_record(plan, first, false));
@@ -79,17 +93,29 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
         let sample: Vec<RunRecord> = (0..plan.seeds.min(4)).map(|s| typical_record(plan, first + s, false)).collect();
         summary_bytes += points * (point_json(&aggregate_point(plan, f.points.start, sample)).len() as u64 + 8);
         chunk_bytes = chunk_bytes.max(f.width as u64 * with_weights);
+        // Points not yet complete hold their seeds' columns: those a chunk
+        // spans, and the next.
+        let open_points = (f.width / plan.seeds + 2).min(f.points.len()) as u64;
+        pending = pending.max(open_points * plan.seeds as u64 * column_bytes(plan));
     }
     let data: u64 = plan
         .datasets
         .iter()
         .map(|d| 4 * (d.train.x.len() + d.train.y.len() + d.test.as_ref().map_or(0, |t| t.x.len() + t.y.len())) as u64)
         .sum();
-    // Held to the end: every point's statistics and its summary.json text.
-    // In flight: a chunk per worker, about as many queued for the writer, and
-    // the runs of points not yet complete, as records and as JSON lines.
-    let in_flight = (2 * threads as u64 + 1) * chunk_bytes * 2;
-    Estimate { runs_bytes, summary_bytes, peak_memory: BASE_MEMORY + data + 2 * summary_bytes + in_flight }
+    // Training: a chunk per worker and about as many queued for the writer,
+    // as records (about three times their JSON) and as JSON lines, plus the
+    // open points' columns. Then the figures, from summary.json.
+    let training = (2 * threads as u64 + 1) * chunk_bytes * 4 + pending + FILE_BUFFERS;
+    let figures = if summary_bytes <= MAX_PLOTTED_SUMMARY { PLOT_MEMORY_PER_BYTE * summary_bytes } else { 0 };
+    Estimate { runs_bytes, summary_bytes, peak_memory: BASE_MEMORY + data + training.max(figures) }
+}
+
+/// Bytes a run takes in its point's columns ([`super::point_runs`]): 4 per
+/// recorded curve value and final figure, 8 for its epochs to converge.
+fn column_bytes(plan: &Plan) -> u64 {
+    let (curves, finals) = if plan.datasets[0].test.is_some() { (4, 5) } else { (2, 2) };
+    (4 * (plan.record_epochs.len() * curves + finals) + 8) as u64
 }
 
 /// Bytes as people read them: "937 MB", "4.2 GB", "812 kB".
@@ -131,10 +157,9 @@ pub fn free_disk(dir: &std::path::Path) -> Option<u64> {
 pub fn check_fits(plan: &Plan, dir: &std::path::Path, threads: usize) -> Result<(), super::error::SweepError> {
     let e = estimate(plan, threads);
     let refuse = |msg: String| Err(super::error::SweepError::Output { path: dir.to_path_buf(), msg });
-    let advice = "use fewer grid points or seeds, or record fewer points per curve (record.points, record.weights); --force runs it anyway";
     if let Some(free) = available_memory().filter(|&m| e.peak_memory > m) {
         return refuse(format!(
-            "this sweep needs up to about {} of memory, and {} is available now: {advice}",
+            "this sweep needs up to about {} of memory, and {} is available now: use fewer seeds per grid point, or record fewer points per curve (record.points); --force runs it anyway",
             human_bytes(e.peak_memory),
             human_bytes(free)
         ));
@@ -143,7 +168,7 @@ pub fn check_fits(plan: &Plan, dir: &std::path::Path, threads: usize) -> Result<
     let needed = (e.runs_bytes + e.summary_bytes).saturating_sub(written);
     if let Some(free) = free_disk(dir).filter(|&f| needed > f) {
         return refuse(format!(
-            "this sweep writes about {} (runs.jsonl and summary.json), and its disk has {} free: {advice}",
+            "this sweep writes about {} (runs.jsonl and summary.json), and its disk has {} free: use fewer grid points or seeds, or record fewer points per curve (record.points, record.weights); --force runs it anyway",
             human_bytes(needed),
             human_bytes(free)
         ));

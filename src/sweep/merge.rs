@@ -10,23 +10,23 @@
 //! aggregating as the runner does, so summary.json is byte-identical to a
 //! single-process run's. Files are written atomically (temp file + rename).
 
-use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
 use super::lock::{with_lock, FolderLock};
 use super::manifest::{now, short_hash, Manifest, MergeInfo, MergedShard, Status};
-use super::output;
+use super::output::{self, AtomicFile};
 use super::plan::{self, Plan};
+use super::report::Ranking;
 use super::resume::{self, ChunkRead, RunsReader};
 use super::shard::{self, Shard, ShardInfo, SHARDS};
+use super::summary_file::Summing;
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-/// What `sweep merge` hands back.
+/// What `sweep merge` hands back (the statistics are in summary.json).
 pub struct MergeResult {
-    /// The summary written.
-    pub summary: Summary,
+    /// The best and worst grid points, for the final table.
+    pub ranking: Ranking,
     /// The manifest written.
     pub manifest: Manifest,
 }
@@ -72,11 +72,10 @@ fn merge_locked(
         .map(|i| FolderLock::acquire(&Shard { index: i, count: n }.dir(dir), "sweep merge"))
         .collect::<Result<Vec<_>, _>>()?;
     output::remove_stale_temps(dir);
-    let summary = write_merged(dir, &plan, &chunks, &split, n)?;
-    let summary = output::write_summary(dir, summary, Vec::new())?;
+    let ranking = write_merged(dir, &plan, &chunks, &split, n)?;
     let manifest = merged_manifest(&plan, &reference, manifests.into_iter().flatten().collect(), t0);
     output::write_json(&dir.join(output::MANIFEST), &manifest)?;
-    Ok(MergeResult { summary, manifest })
+    Ok(MergeResult { ranking, manifest })
 }
 
 /// N, from the shard folders (`I-of-N`) present; all must agree.
@@ -288,14 +287,14 @@ fn merged_manifest(plan: &Plan, reference: &Manifest, shards: Vec<Manifest>, t0:
 }
 
 /// Copies the shards' records into `dir/runs.jsonl` in run order (through a
-/// temporary file) and aggregates them.
+/// temporary file) and aggregates them into the summary files.
 fn write_merged(
     dir: &Path,
     plan: &Plan,
     chunks: &[plan::Chunk],
     split: &[Vec<usize>],
     n: usize,
-) -> Result<Summary, SweepError> {
+) -> Result<Ranking, SweepError> {
     let mut owner = vec![0usize; chunks.len()];
     for (s, list) in split.iter().enumerate() {
         for &c in list {
@@ -309,50 +308,34 @@ fn write_merged(
             .ok_or_else(|| problem(&path, "is missing, though the shard's manifest says it is complete".into()))?;
         readers.push((path, r));
     }
-    let final_path = dir.join(output::RUNS);
-    let tmp: PathBuf = output::temp_name(&final_path);
-    let result = (|| {
-        let file = std::fs::File::create(&tmp).map_err(|e| SweepError::io(&tmp, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut agg = Aggregator::new(plan);
-        for (c, chunk) in chunks.iter().enumerate() {
-            let (path, reader) = &mut readers[owner[c]];
-            match reader.read_chunk(plan, chunk)? {
-                ChunkRead::Complete { bytes, records } => {
-                    out.write_all(&bytes).map_err(|e| SweepError::io(&tmp, e))?;
-                    for r in records {
-                        agg.push(r);
-                    }
-                }
-                ChunkRead::Incomplete(why) => {
-                    let s = Shard { index: owner[c], count: n };
-                    return Err(problem(
-                        path,
-                        format!(
-                            "runs {}..{}: {why}; its manifest says complete, so the file was cut or edited afterwards: run `sweep run … --shard {s} --force` again to redo that shard",
-                            chunk.start, chunk.end
-                        ),
-                    ));
-                }
+    let mut out = AtomicFile::create(&dir.join(output::RUNS))?;
+    let mut summing = Summing::create(plan, dir)?;
+    for (c, chunk) in chunks.iter().enumerate() {
+        let (path, reader) = &mut readers[owner[c]];
+        match reader.read_chunk(plan, chunk)? {
+            ChunkRead::Complete { bytes, records } => {
+                out.write(&bytes)?;
+                records.iter().try_for_each(|r| summing.push(r))?;
+            }
+            ChunkRead::Incomplete(why) => {
+                let s = Shard { index: owner[c], count: n };
+                return Err(problem(
+                    path,
+                    format!(
+                        "runs {}..{}: {why}; its manifest says complete, so the file was cut or edited afterwards: run `sweep run … --shard {s} --force` again to redo that shard",
+                        chunk.start, chunk.end
+                    ),
+                ));
             }
         }
-        for (path, reader) in &mut readers {
-            if !reader.at_end()? {
-                return Err(problem(path, "holds lines after the shard's last run".into()));
-            }
-        }
-        out.into_inner()
-            .map_err(|e| SweepError::io(&tmp, e.into_error()))?
-            .sync_all()
-            .map_err(|e| SweepError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &final_path).map_err(|e| SweepError::io(&final_path, e))?;
-        output::sync_parent(&final_path).map_err(|e| SweepError::io(dir, e))?;
-        agg.finish().map_err(|p| problem(dir, format!("grid point {p} is missing runs after the merge")))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
-    result
+    for (path, reader) in &mut readers {
+        if !reader.at_end()? {
+            return Err(problem(path, "holds lines after the shard's last run".into()));
+        }
+    }
+    out.commit()?;
+    summing.finish()
 }
 
 fn count_lines(path: &Path) -> usize {

@@ -21,6 +21,7 @@ pub mod names;
 pub mod output;
 pub mod overrides;
 pub mod plan;
+pub mod point_runs;
 pub mod problem;
 pub mod progress;
 pub mod record;
@@ -29,6 +30,7 @@ pub mod resume;
 pub mod runner;
 pub mod shard;
 pub mod stats;
+pub mod summary_file;
 pub mod tracker;
 pub mod worker;
 

@@ -1,9 +1,10 @@
 //! The results folder: preparing it (refusing to mix experiments), reading
 //! its manifest ([`super::manifest`]), atomic writes (temp file + rename, so a reader never sees half a
-//! file) and `summary.csv`.
+//! file) and the text of summary.json's points and summary.csv's rows.
 
-use super::aggregate::{PointSummary, Summary};
+use super::aggregate::PointSummary;
 use super::error::SweepError;
+use super::grid::Grid;
 use super::manifest::{short_hash, Manifest};
 use super::plan::Plan;
 use super::resume;
@@ -68,20 +69,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
 /// [`write_atomic`] of what `fill` writes to the temporary file.
 fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), SweepError> {
-    let tmp = temp_name(path);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        fill(&mut f)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        sync_parent(path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        SweepError::io(path, e)
-    })
+    let mut file = AtomicFile::create(path)?;
+    fill(&mut file.out).map_err(|e| SweepError::io(path, e))?;
+    file.commit()
+}
+
+/// A file written under a temporary name ([`temp_name`]) and renamed into
+/// place, durably, by [`AtomicFile::commit`]: a reader sees the old file or
+/// the whole new one. Dropped without a commit, it removes its temporary.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> Result<Self, SweepError> {
+        let tmp = temp_name(path);
+        let f =
+            std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| SweepError::io(path, e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            tmp,
+            out: std::io::BufWriter::with_capacity(1 << 20, f),
+            committed: false,
+        })
+    }
+
+    /// Appends bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), SweepError> {
+        self.out.write_all(bytes).map_err(|e| SweepError::io(&self.path, e))
+    }
+
+    /// Flushes, syncs and renames the file into place, then syncs its folder.
+    pub fn commit(mut self) -> Result<(), SweepError> {
+        let finish = |out: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
+            out.flush()?;
+            out.get_ref().sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)?;
+            sync_parent(&self.path)
+        };
+        let done = finish(&mut self.out).map_err(|e| SweepError::io(&self.path, e));
+        self.committed = done.is_ok();
+        done
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// A temporary name next to `path` that no other write uses: hidden, with
@@ -126,35 +169,24 @@ pub fn point_json(p: &PointSummary) -> Vec<u8> {
     out
 }
 
-/// Writes `summary.json` and `summary.csv` atomically and hands the summary
-/// back. `rendered[i]`, where present, is point i's [`point_json`]; the rest
-/// are rendered here. `summary.json` is byte for byte what [`write_json`]
-/// writes for the summary.
-pub fn write_summary(dir: &Path, mut summary: Summary, rendered: Vec<Option<Vec<u8>>>) -> Result<Summary, SweepError> {
-    let points = std::mem::take(&mut summary.points);
-    let head = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
-    summary.points = points;
-    // `points` is the summary's last field, so its head ends with it, empty.
-    let head = head.strip_suffix(b"\"points\": []\n}").expect("Summary.points is its last field");
-    write_atomic_with(&dir.join(SUMMARY), |f| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
-        out.write_all(head)?;
-        out.write_all(b"\"points\": [")?;
-        for (i, p) in summary.points.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-            match rendered.get(i) {
-                Some(Some(text)) => {
-                    debug_assert!(*text == point_json(p), "point {i}'s text is stale");
-                    out.write_all(text)?
-                }
-                _ => out.write_all(&point_json(p))?,
-            }
-        }
-        out.write_all(if summary.points.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
-        out.flush()
-    })?;
-    write_atomic(&dir.join(SUMMARY_CSV), &summary_csv(&summary))?;
-    Ok(summary)
+/// Reads a JSON file of a results folder; `what` names it in messages
+/// ("netsweep summary"). Read through a buffer, never whole into memory.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, SweepError> {
+    let file = std::fs::File::open(path).map_err(|e| SweepError::io(path, e))?;
+    serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
+        let how = match e.classify() {
+            serde_json::error::Category::Io => return SweepError::io(path, e.into()),
+            serde_json::error::Category::Eof => "is truncated (not complete JSON)",
+            serde_json::error::Category::Data => "does not have the format this netsweep version reads",
+            serde_json::error::Category::Syntax => "is not valid JSON",
+        };
+        SweepError::Results { path: path.to_path_buf(), msg: format!("{how} for a {what}: {e}") }
+    })
+}
+
+/// Reads a results folder's summary.json.
+pub fn read_summary(dir: &Path) -> Result<super::aggregate::Summary, SweepError> {
+    read_json(&dir.join(SUMMARY), "netsweep summary")
 }
 
 /// Reads the manifest of a results folder, if there is one.
@@ -346,31 +378,34 @@ fn probe_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&p)
 }
 
-/// `summary.csv`: one row per grid point, one column per axis (in grid
+/// `summary.csv`'s header: the point, one column per axis (in grid
 /// order), then the point's statistics.
-pub fn summary_csv(summary: &Summary) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let grid = &summary.axes;
+pub fn csv_header(grid: &Grid) -> Vec<u8> {
     let [point, stats @ ..] = super::names::CSV_COLUMNS;
-    let header = std::iter::once(point).chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats);
-    let _ = w.write_record(header);
+    csv_line(std::iter::once(point).chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats))
+}
+
+/// `summary.csv`'s row of one grid point.
+pub fn csv_row(grid: &Grid, p: &PointSummary) -> Vec<u8> {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-    for p in &summary.points {
-        let coords = grid.coords(p.point);
-        let axes = grid.axes().iter().zip(coords).map(|(a, i)| a.values.label(i));
-        let row = std::iter::once(p.point.to_string()).chain(axes).chain([
-            p.runs.to_string(),
-            p.converged.to_string(),
-            p.convergence_rate.to_string(),
-            format!("{:.6}", p.rate_ci_low),
-            format!("{:.6}", p.rate_ci_high),
-            opt(p.epochs_to_converge.as_ref().map(|q| q.median)),
-            p.diverged.to_string(),
-            opt(p.final_train_loss.as_ref().map(|m| m.mean)),
-            opt(p.final_train_metric.as_ref().map(|m| m.mean)),
-            opt(p.final_test_metric.as_ref().map(|q| q.median)),
-        ]);
-        let _ = w.write_record(row);
-    }
+    let axes = grid.axes().iter().zip(grid.coords(p.point)).map(|(a, i)| a.values.label(i));
+    csv_line(std::iter::once(p.point.to_string()).chain(axes).chain([
+        p.runs.to_string(),
+        p.converged.to_string(),
+        p.convergence_rate.to_string(),
+        format!("{:.6}", p.rate_ci_low),
+        format!("{:.6}", p.rate_ci_high),
+        opt(p.epochs_to_converge.as_ref().map(|q| q.median)),
+        p.diverged.to_string(),
+        opt(p.final_train_loss.as_ref().map(|m| m.mean)),
+        opt(p.final_train_metric.as_ref().map(|m| m.mean)),
+        opt(p.final_test_metric.as_ref().map(|q| q.median)),
+    ]))
+}
+
+/// One CSV line (fields quoted where they need it).
+fn csv_line<S: AsRef<[u8]>>(fields: impl IntoIterator<Item = S>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().buffer_capacity(256).from_writer(Vec::new());
+    let _ = w.write_record(fields);
     w.into_inner().unwrap_or_default()
 }

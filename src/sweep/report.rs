@@ -2,8 +2,9 @@
 //! before a run, the table of grid points sorted by convergence rate, and the
 //! closing lines (where the files are, throughput).
 
-use super::aggregate::Summary;
+use super::aggregate::PointSummary;
 use super::estimate::{estimate, human_bytes};
+use super::grid::Grid;
 use super::manifest::Manifest;
 use super::plan::Plan;
 use std::fmt::Write;
@@ -71,11 +72,83 @@ pub fn describe(plan: &Plan) -> String {
     s
 }
 
-/// The best and worst `n` grid points by convergence rate. Columns: every
-/// axis with more than one value (the architecture when none varies), the
-/// rate with its 95% interval and the median epochs to converge.
-pub fn final_table(summary: &Summary, n: usize) -> String {
-    let g = &summary.axes;
+/// What the final table shows of a grid point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Brief {
+    /// Grid point index.
+    pub point: usize,
+    /// Convergence rate.
+    pub rate: f64,
+    /// Its 95% interval.
+    pub ci: (f64, f64),
+    /// Median epochs to converge.
+    pub median_epochs: Option<f64>,
+}
+
+/// The best and the worst `n` grid points by convergence rate (ties by point
+/// index), kept as points are offered one at a time: memory does not grow
+/// with the grid.
+#[derive(Clone, Debug)]
+pub struct Ranking {
+    axes: Grid,
+    n: usize,
+    points: usize,
+    best: Vec<Brief>,
+    worst: Vec<Brief>,
+}
+
+/// The table's order: higher rate first, then lower point index.
+fn table_order(a: &Brief, b: &Brief) -> std::cmp::Ordering {
+    b.rate.total_cmp(&a.rate).then(a.point.cmp(&b.point))
+}
+
+impl Ranking {
+    /// An empty ranking of the points of `axes`, keeping `n` at each end.
+    pub fn new(axes: &Grid, n: usize) -> Self {
+        Ranking { axes: axes.clone(), n, points: 0, best: Vec::new(), worst: Vec::new() }
+    }
+
+    /// Takes one point into account.
+    pub fn offer(&mut self, p: &PointSummary) {
+        let b = Brief {
+            point: p.point,
+            rate: p.convergence_rate,
+            ci: (p.rate_ci_low, p.rate_ci_high),
+            median_epochs: p.epochs_to_converge.as_ref().map(|q| q.median),
+        };
+        self.points += 1;
+        let at = self.best.partition_point(|x| table_order(x, &b).is_lt());
+        if at < self.n {
+            self.best.insert(at, b.clone());
+            self.best.truncate(self.n);
+        }
+        let at = self.worst.partition_point(|x| table_order(x, &b).is_lt());
+        if self.n > 0 && (self.worst.len() < self.n || at > 0) {
+            self.worst.insert(at, b);
+            if self.worst.len() > self.n {
+                self.worst.remove(0);
+            }
+        }
+    }
+
+    /// The rows to show in order, and how many points are left out between
+    /// the best and the worst (0 when every point is shown).
+    fn rows(&self) -> (Vec<&Brief>, Vec<&Brief>, usize) {
+        if self.points <= 2 * self.n {
+            let mut all: Vec<&Brief> = self.best.iter().chain(&self.worst).collect();
+            all.sort_by(|a, b| table_order(a, b));
+            all.dedup_by_key(|b| b.point);
+            return (all, Vec::new(), 0);
+        }
+        (self.best.iter().collect(), self.worst.iter().collect(), self.points - 2 * self.n)
+    }
+}
+
+/// The best and worst grid points of a ranking by convergence rate. Columns:
+/// every axis with more than one value (the architecture when none varies),
+/// the rate with its 95% interval and the median epochs to converge.
+pub fn final_table(ranking: &Ranking) -> String {
+    let g = &ranking.axes;
     let mut shown: Vec<usize> =
         g.axes().iter().enumerate().filter(|(_, a)| a.values.len() > 1).map(|(i, _)| i).collect();
     if shown.is_empty() {
@@ -89,37 +162,30 @@ pub fn final_table(summary: &Summary, n: usize) -> String {
             (0..a.values.len()).map(|v| a.values.short(v).chars().count()).chain([a.name.len()]).max().unwrap_or(0)
         })
         .collect();
-    let mut idx: Vec<usize> = (0..summary.points.len()).collect();
-    idx.sort_by(|&x, &y| {
-        let (px, py) = (&summary.points[x], &summary.points[y]);
-        py.convergence_rate.total_cmp(&px.convergence_rate).then(x.cmp(&y))
-    });
     let mut s = String::new();
     for (&i, w) in shown.iter().zip(&widths) {
         let _ = write!(s, "{:<w$} ", g.axes()[i].name);
     }
     let _ = writeln!(s, "{:>6}  {:<15} {:>10}", "rate", "95% CI", "median ep.");
-    let row = |s: &mut String, i: usize| {
-        let p = &summary.points[i];
+    let row = |s: &mut String, p: &Brief| {
         for (&a, w) in shown.iter().zip(&widths) {
             let _ = write!(s, "{:<w$} ", cell(p.point, a));
         }
         let _ = writeln!(
             s,
             "{:>6.3}  [{:.3}, {:.3}] {:>10}",
-            p.convergence_rate,
-            p.rate_ci_low,
-            p.rate_ci_high,
-            p.epochs_to_converge.as_ref().map_or("-".into(), |q| format!("{:.0}", q.median))
+            p.rate,
+            p.ci.0,
+            p.ci.1,
+            p.median_epochs.map_or("-".into(), |m| format!("{m:.0}"))
         );
     };
-    if idx.len() <= 2 * n {
-        idx.iter().for_each(|&i| row(&mut s, i));
-    } else {
-        idx[..n].iter().for_each(|&i| row(&mut s, i));
-        let _ = writeln!(s, "… {} more grid points …", idx.len() - 2 * n);
-        idx[idx.len() - n..].iter().for_each(|&i| row(&mut s, i));
+    let (best, worst, left_out) = ranking.rows();
+    best.into_iter().for_each(|p| row(&mut s, p));
+    if left_out > 0 {
+        let _ = writeln!(s, "… {left_out} more grid points …");
     }
+    worst.into_iter().for_each(|p| row(&mut s, p));
     s
 }
 

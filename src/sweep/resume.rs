@@ -155,7 +155,12 @@ impl Scan {
 /// Reads the leading complete chunks of `path` (in the order of `chunks`),
 /// handing each of their records to `each`, and says what is kept. A missing
 /// file is an empty one. Does not change the file: see [`truncate`].
-pub fn scan(path: &Path, plan: &Plan, chunks: &[Chunk], mut each: impl FnMut(RunRecord)) -> Result<Scan, SweepError> {
+pub fn scan(
+    path: &Path,
+    plan: &Plan,
+    chunks: &[Chunk],
+    mut each: impl FnMut(RunRecord) -> Result<(), SweepError>,
+) -> Result<Scan, SweepError> {
     let Some(mut reader) = RunsReader::open(path)? else {
         return Ok(Scan::default());
     };
@@ -165,7 +170,7 @@ pub fn scan(path: &Path, plan: &Plan, chunks: &[Chunk], mut each: impl FnMut(Run
             ChunkRead::Complete { records, .. } => {
                 scan.chunks_done += 1;
                 scan.runs_done += records.len();
-                records.into_iter().for_each(&mut each);
+                records.into_iter().try_for_each(&mut each)?;
             }
             ChunkRead::Incomplete(why) => {
                 scan.reason = Some(why);

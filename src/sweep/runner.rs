@@ -1,9 +1,11 @@
 //! Running a plan: workers train chunks in parallel (rayon, a shared work
 //! counter so chunks are taken in order), the calling thread appends
 //! `runs.jsonl` in chunk order as chunks complete (flushed after each
-//! chunk), aggregates each grid point (and renders its part of
-//! `summary.json`) as soon as its runs are in, and finally writes
-//! `summary.json`, `summary.csv` and the completed manifest.
+//! chunk) and feeds the runs to [`Summing`], which writes each grid point
+//! to summary.json and summary.csv as soon as its runs are in; at the end
+//! the summary files are put in place and the manifest completed. Memory
+//! holds the chunks in flight and the points not yet complete, never the
+//! whole grid.
 //!
 //! Output does not depend on the number of threads: chunks are fixed by the
 //! plan, each is trained by a pure function, and the writer restores chunk
@@ -20,7 +22,6 @@
 //! A shard ([`super::shard`]) runs the same loop over its share of the
 //! chunks, in `<out>/shards/I-of-N/`, and writes no summary.
 
-use super::aggregate::{Aggregator, Summary};
 use super::error::SweepError;
 use super::lock::FolderLock;
 use super::manifest::{now, Manifest, Status};
@@ -28,8 +29,10 @@ use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
 use super::progress::Progress;
 use super::record::RunRecord;
+use super::report::Ranking;
 use super::resume::{self, Scan};
 use super::shard::{self, Shard, ShardInfo};
+use super::summary_file::Summing;
 use super::worker::train_chunk;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -58,12 +61,23 @@ pub struct RunOptions {
     pub experiment_file: String,
 }
 
-/// What a finished sweep hands back.
+/// What a finished sweep hands back. The statistics are in the folder's
+/// summary.json ([`super::output::read_summary`]): a sweep's summary can be
+/// far larger than the memory it ran in.
 pub struct RunResult {
-    /// The summary written.
-    pub summary: Summary,
+    /// The results folder.
+    pub dir: PathBuf,
+    /// The best and worst grid points, for the final table.
+    pub ranking: Ranking,
     /// The manifest written.
     pub manifest: Manifest,
+}
+
+impl RunResult {
+    /// Reads back the summary.json the sweep wrote.
+    pub fn read_summary(&self) -> Result<super::aggregate::Summary, SweepError> {
+        super::output::read_summary(&self.dir)
+    }
 }
 
 /// What a finished shard hands back.
@@ -82,9 +96,9 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunResult, SweepError> {
 
 /// [`run`], stopping cleanly once `stop` becomes true.
 pub fn run_stoppable(plan: &Plan, opts: &RunOptions, stop: Option<&AtomicBool>) -> Result<RunResult, SweepError> {
-    let (manifest, summary) = execute(plan, opts, None, stop)?;
-    let summary = summary.ok_or_else(|| SweepError::Interrupted("the sweep wrote no summary".into()))?;
-    Ok(RunResult { summary, manifest })
+    let (manifest, ranking) = execute(plan, opts, None, stop)?;
+    let ranking = ranking.ok_or_else(|| SweepError::Interrupted("the sweep wrote no summary".into()))?;
+    Ok(RunResult { dir: opts.out.clone(), ranking, manifest })
 }
 
 /// Trains shard `shard`'s share of the runs into `<opts.out>/shards/I-of-N/`
@@ -122,7 +136,7 @@ fn execute(
     opts: &RunOptions,
     shard: Option<Shard>,
     stop: Option<&AtomicBool>,
-) -> Result<(Manifest, Option<Summary>), SweepError> {
+) -> Result<(Manifest, Option<Ranking>), SweepError> {
     let (threads, threads_from) = thread_count(opts.threads, std::env::var("RAYON_NUM_THREADS").ok().as_deref())?;
     if threads > MAX_THREADS {
         return Err(SweepError::Config(format!(
@@ -191,12 +205,12 @@ struct Job<'a> {
 type Trained = (usize, Result<(Vec<RunRecord>, Vec<u8>), crate::Error>);
 
 impl Job<'_> {
-    fn run(self, start: Start) -> Result<(Manifest, Option<Summary>), SweepError> {
+    fn run(self, start: Start) -> Result<(Manifest, Option<Ranking>), SweepError> {
         let t0 = Instant::now();
         let runs_path = self.dir.join(output::RUNS);
         let mut manifest = self.start_manifest();
         // Shards cannot aggregate: their grid points are incomplete.
-        let mut agg = self.info.is_none().then(|| Summing::new(self.plan));
+        let mut agg = self.info.is_none().then(|| Summing::create(self.plan, self.dir)).transpose()?;
         let scan = self.scan_earlier_attempt(&start, &runs_path, &mut manifest, agg.as_mut())?;
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
         let (done, runs_file) = self.train_and_write(&runs_path, &scan, manifest.runs, agg.as_mut())?;
@@ -209,17 +223,17 @@ impl Job<'_> {
             return Err(self.stopped(&mut manifest, done, &runs_path)?);
         }
         // runs.jsonl goes to disk while the summary is built and written.
-        let summary = std::thread::scope(|s| {
+        let ranking = std::thread::scope(|s| {
             let synced = s.spawn(sync_runs);
-            let summary = agg.map(|agg| agg.write(self.dir)).transpose();
+            let ranking = agg.map(Summing::finish).transpose();
             synced.join().expect("the sync thread does not panic")?;
-            summary
+            ranking
         })?;
         manifest.status = Status::Complete;
         manifest.finished_at = Some(now());
         self.record_speed(&mut manifest, trained, t0);
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
-        Ok((manifest, summary))
+        Ok((manifest, ranking))
     }
 
     /// The manifest of this attempt (a shard's counts its own runs only).
@@ -244,10 +258,9 @@ impl Job<'_> {
         mut agg: Option<&mut Summing>,
     ) -> Result<Scan, SweepError> {
         let Start::Resume(old) = start else { return Ok(Scan::default()) };
-        let scan = resume::scan(runs_path, self.plan, self.chunks, |r| {
-            if let Some(a) = agg.as_mut() {
-                a.push(r)
-            }
+        let scan = resume::scan(runs_path, self.plan, self.chunks, |r| match agg.as_mut() {
+            Some(a) => a.push(&r),
+            None => Ok(()),
         })?;
         if scan.dropped_bytes > 0 {
             resume::truncate(runs_path, scan.keep_bytes)?;
@@ -339,39 +352,6 @@ impl Job<'_> {
     }
 }
 
-/// The whole sweep's aggregation: each grid point's statistics, and its
-/// summary.json text rendered as soon as the point completes, so that little
-/// is left to do after the last chunk. The texts are held until the end:
-/// up to ~3 times the memory of the points' statistics (7.7 MB for the shipped
-/// grid's 120 points).
-struct Summing<'p> {
-    agg: Aggregator<'p>,
-    json: Vec<Option<Vec<u8>>>,
-}
-
-impl<'p> Summing<'p> {
-    fn new(plan: &'p Plan) -> Self {
-        Summing { agg: Aggregator::new(plan), json: vec![None; plan.grid.points()] }
-    }
-
-    fn push(&mut self, r: RunRecord) {
-        if let Some(p) = self.agg.push(r) {
-            self.json[p.point] = Some(output::point_json(p));
-        }
-    }
-
-    /// Finishes the aggregation and writes summary.json and summary.csv.
-    /// These may reach the disk before runs.jsonl's final sync completes; the
-    /// manifest says "complete" only after both, so a failed sync leaves a
-    /// run to resume.
-    fn write(self, dir: &Path) -> Result<Summary, SweepError> {
-        let summary = self.agg.finish().map_err(|p| {
-            SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish"))
-        })?;
-        output::write_summary(dir, summary, self.json)
-    }
-}
-
 /// The runs.jsonl lines of a chunk's records.
 fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 4096);
@@ -405,7 +385,7 @@ fn write_in_order(
             progress.inc(records.len());
             out.write_all(&lines).map_err(|e| SweepError::io(path, e))?;
             if let Some(a) = agg.as_mut() {
-                records.into_iter().for_each(|r| a.push(r));
+                records.iter().try_for_each(|r| a.push(r))?;
             }
             out.flush().map_err(|e| SweepError::io(path, e))?;
             if synced.elapsed() >= Duration::from_secs(2) {

@@ -10,11 +10,17 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// The q-quantile (0 ≤ q ≤ 1) of sorted values, interpolating linearly
 /// between order statistics (numpy's default, Hyndman–Fan type 7).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    debug_assert!(!sorted.is_empty());
-    let h = (sorted.len() - 1) as f64 * q;
+    quantile_by(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile`] of `n > 0` sorted values read through `at` (which lets a
+/// caller keep them in another form, such as f32 sort keys).
+pub fn quantile_by(n: usize, q: f64, at: impl Fn(usize) -> f64) -> f64 {
+    debug_assert!(n > 0);
+    let h = (n - 1) as f64 * q;
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    at(lo) + (h - lo as f64) * (at(hi) - at(lo))
 }
 
 /// Wilson score interval for `k` successes out of `n` at normal quantile `z`.
