@@ -28,6 +28,7 @@ weights = 0
 "#;
 
 /// Peak resident memory (bytes) of `sweep run m.toml --set …`, which must succeed.
+#[allow(clippy::zombie_processes, reason = "wait4 below reaps the child (and reads its rusage)")]
 fn peak_rss(dir: &Path, out: &str, sets: &[&str]) -> u64 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sweep"));
     cmd.args(["run", "m.toml", "--quiet", "--no-plot", "--threads", "2", "--out", out]);
