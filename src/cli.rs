@@ -102,6 +102,25 @@ pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
     Ok(())
 }
 
+/// `sweep compare`: paired comparisons along an axis; prints them, writes
+/// compare-<axis>.json/.csv and, unless `no_plot`, their figure.
+pub fn compare(
+    dir: &Path,
+    opts: &sweep::compare::CompareOptions,
+    format: plot::Format,
+    no_plot: bool,
+) -> Result<(), SweepError> {
+    let (file, grid) = sweep::compare::compare(dir, opts)?;
+    crate::say!("{}", sweep::compare::table(&grid, &file));
+    let (json, csv) = sweep::compare::file_names(dir, &file.axis);
+    crate::say!("wrote {} and {}", json.display(), csv.display());
+    if !no_plot {
+        let path = plot::compare::draw(dir, &file, &grid, format).map_err(after_results)?;
+        crate::say!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 /// `sweep validate`: resolves the experiment and prints its grid.
 pub fn validate(file: &Path, set: &[String]) -> Result<(), SweepError> {
     let plan = sweep::load_plan(file, set)?;
@@ -155,8 +174,6 @@ fn install_signal_handler() {
     }
 }
 
-/// A figure failure after the results were written is not a refusal (exit
-/// code 2 promises nothing was written): exit code 1, saying so.
 /// The figures drawn after a sweep or a merge, unless the summary is too
 /// large to draw from (said, and not an error: the results are complete).
 fn draw_after(dir: &Path) -> Result<Option<usize>, SweepError> {
@@ -167,6 +184,8 @@ fn draw_after(dir: &Path) -> Result<Option<usize>, SweepError> {
     plot::plot_dir(dir, &PlotOptions::default()).map(Some).map_err(after_results)
 }
 
+/// A figure failure after the results were written is not a refusal (exit
+/// code 2 promises nothing was written): exit code 1, saying so.
 fn after_results(e: SweepError) -> SweepError {
     SweepError::Failed(format!(
         "the results are written, but the figures could not be drawn: {e}; run `sweep plot` later"

@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 use netsweep::cli::{self, RunArgs};
 use netsweep::plot::{Format, PlotOptions};
+use netsweep::sweep::compare::CompareOptions;
 use netsweep::sweep::shard::ShardArg;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +64,23 @@ enum Command {
         #[arg(long)]
         no_plot: bool,
     },
+    /// Paired comparisons along one axis: each value against a baseline, seed by seed.
+    Compare {
+        /// A complete results folder.
+        dir: PathBuf,
+        /// The axis to compare along (lr, l2, optimizer, …; not one that changes the initial weights).
+        #[arg(long, value_name = "AXIS")]
+        along: String,
+        /// The value every other one is compared with (default: the axis' first value).
+        #[arg(long, value_name = "VALUE")]
+        baseline: Option<String>,
+        /// Image format of the figure.
+        #[arg(long, value_enum, default_value_t = Format::Png)]
+        format: Format,
+        /// Do not draw the figure.
+        #[arg(long)]
+        no_plot: bool,
+    },
     /// Check an experiment file and print its grid; trains nothing.
     Validate {
         /// The experiment file (TOML).
@@ -93,6 +111,9 @@ fn main() -> ExitCode {
             cli::run(RunArgs { file, out, threads, set, quiet, force, no_plot, shard, shard_count })
         }
         Command::Merge { dir, force, no_plot } => cli::merge(&dir, force, no_plot),
+        Command::Compare { dir, along, baseline, format, no_plot } => {
+            cli::compare(&dir, &CompareOptions { along, baseline }, format, no_plot)
+        }
         Command::Validate { file, set } => cli::validate(&file, &set),
         Command::Plot { path, format, x, y } => cli::plot(&path, &PlotOptions { format, x, y }),
     };

@@ -9,6 +9,7 @@
 
 mod axis;
 mod boundary;
+pub mod compare;
 mod curves;
 mod ecdf;
 mod heatmap;
@@ -132,37 +133,62 @@ fn console_line(text: &str) -> String {
 /// Draws one figure to `plots/<stem>.<ext>` through a temporary file and a rename.
 fn render(plots: &Path, fig: &Figure, r: &Results, format: Format) -> Result<PathBuf, SweepError> {
     let path = plots.join(format!("{}.{}", fig.stem, format.ext()));
+    struct Of<'a>(&'a Figure, &'a Results);
+    impl Drawing for Of<'_> {
+        fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> PResult {
+            draw(root, self.0, self.1)
+        }
+    }
+    render_file(&path, fig.size, format, &Of(fig, r))?;
+    Ok(path)
+}
+
+/// What a figure file shows.
+pub(crate) trait Drawing {
+    /// Draws it on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> PResult;
+}
+
+/// Draws `what` (`size` pixels) to `path` in `format`, through a temporary
+/// file and a rename.
+pub(crate) fn render_file(
+    path: &Path,
+    size: (u32, u32),
+    format: Format,
+    what: &impl Drawing,
+) -> Result<(), SweepError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     match format {
         Format::Png => {
             // The encoder picks the format from the extension, so the temp name ends in .png;
             // the pid keeps two writers (were the lock ever bypassed) off each other's file.
-            let tmp = plots.join(format!(".{}.{}.tmp.png", fig.stem, std::process::id()));
+            let stem = path.file_stem().map_or("figure".into(), |s| s.to_string_lossy().into_owned());
+            let tmp = dir.join(format!(".{stem}.{}.tmp.png", std::process::id()));
             let drawn = (|| -> PResult {
-                let root = BitMapBackend::new(&tmp, fig.size).into_drawing_area();
-                draw(&root, fig, r)?;
+                let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+                what.draw(&root)?;
                 root.present()?;
                 Ok(())
             })();
             let done = drawn
-                .map_err(|e| draw_error(&path, e.0))
-                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| SweepError::io(&path, e)))
-                .and_then(|()| crate::sweep::output::sync_parent(&path).map_err(|e| SweepError::io(plots, e)));
+                .map_err(|e| draw_error(path, e.0))
+                .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| SweepError::io(path, e)))
+                .and_then(|()| crate::sweep::output::sync_parent(path).map_err(|e| SweepError::io(dir, e)));
             if done.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
-            done?;
+            done
         }
         Format::Svg => {
             let mut svg = String::new();
             {
-                let root = SVGBackend::with_string(&mut svg, fig.size).into_drawing_area();
-                draw(&root, fig, r).map_err(|e| draw_error(&path, e.0))?;
-                root.present().map_err(|e| draw_error(&path, e))?;
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                what.draw(&root).map_err(|e| draw_error(path, e.0))?;
+                root.present().map_err(|e| draw_error(path, e))?;
             }
-            write_atomic(&path, svg.as_bytes())?;
+            write_atomic(path, svg.as_bytes())
         }
     }
-    Ok(path)
 }
 
 /// Draws the plots of one results folder; returns how many files were written.

@@ -8,6 +8,7 @@
 //! rayon; every stage reads the resolved plan and imports only downward.
 
 pub mod aggregate;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod estimate;
@@ -20,6 +21,7 @@ pub mod merge;
 pub mod names;
 pub mod output;
 pub mod overrides;
+pub mod paired;
 pub mod plan;
 pub mod point_runs;
 pub mod problem;

@@ -39,6 +39,17 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The outcome of a record's fields.
+    pub fn of(diverged_at: Option<usize>, epochs_to_converge: Option<usize>, converged: bool) -> Outcome {
+        match (diverged_at, epochs_to_converge) {
+            (Some(at), _) => Outcome::Diverged { at },
+            (None, Some(at)) if converged => Outcome::Converged { at },
+            _ => Outcome::NotConverged,
+        }
+    }
+}
+
 /// The result of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -82,10 +93,6 @@ pub struct RunRecord {
 impl RunRecord {
     /// How the run ended.
     pub fn outcome(&self) -> Outcome {
-        match (self.diverged_at, self.epochs_to_converge) {
-            (Some(at), _) => Outcome::Diverged { at },
-            (None, Some(at)) if self.converged => Outcome::Converged { at },
-            _ => Outcome::NotConverged,
-        }
+        Outcome::of(self.diverged_at, self.epochs_to_converge, self.converged)
     }
 }
