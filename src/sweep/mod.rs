@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod measure;
 pub mod merge;
 pub mod names;
+pub mod ordered;
 pub mod output;
 pub mod overrides;
 pub mod paired;

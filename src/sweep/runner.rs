@@ -25,6 +25,7 @@
 use super::error::SweepError;
 use super::lock::FolderLock;
 use super::manifest::{now, Manifest, Status};
+use super::ordered::{self, Workers};
 use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
 use super::progress::Progress;
@@ -34,12 +35,10 @@ use super::resume::{self, Scan};
 use super::shard::{self, Shard, ShardInfo};
 use super::summary_file::Summing;
 use super::worker::train_chunk;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Most worker threads `--threads` accepts.
@@ -202,8 +201,6 @@ struct Job<'a> {
     stop: Option<&'a AtomicBool>,
 }
 
-type Trained = (usize, Result<(Vec<RunRecord>, Vec<u8>), crate::Error>);
-
 impl Job<'_> {
     fn run(self, start: Start) -> Result<(Manifest, Option<Ranking>), SweepError> {
         let t0 = Instant::now();
@@ -281,51 +278,24 @@ impl Job<'_> {
         runs_path: &Path,
         scan: &Scan,
         runs_total: usize,
-        agg: Option<&mut Summing>,
+        mut agg: Option<&mut Summing>,
     ) -> Result<(usize, std::fs::File), SweepError> {
         let (plan, chunks) = (self.plan, self.chunks);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(runs_path)
-            .map_err(|e| SweepError::io(runs_path, e))?;
-        let first = scan.chunks_done;
-        let next = AtomicUsize::new(first);
-        let failed = AtomicBool::new(false);
-        let stop_ext = self.stop;
-        let stopping = || failed.load(Ordering::Relaxed) || stop_ext.is_some_and(|s| s.load(Ordering::Relaxed));
-        let (tx, rx) = mpsc::sync_channel::<Trained>(4 * self.threads);
+        let mut out = RunsWriter::append(runs_path)?;
         let mut progress = Progress::new(runs_total - scan.runs_done, self.opts.quiet);
-        let pool = self.pool;
-        let written = std::thread::scope(|s| {
-            s.spawn(|| {
-                pool.broadcast(|_| loop {
-                    if stopping() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= chunks.len() {
-                        break;
-                    }
-                    // Serialising here keeps the JSON encoding off the single writer thread.
-                    let trained = train_chunk(plan, &chunks[i]).map(|records| {
-                        let lines = jsonl(&records);
-                        (records, lines)
-                    });
-                    if tx.send((i, trained)).is_err() {
-                        break;
-                    }
-                });
-                drop(tx);
-            });
-            let r = write_in_order(runs_path, file, first, rx, agg, &mut progress);
-            if r.is_err() {
-                failed.store(true, Ordering::Relaxed);
+        let workers = Workers { pool: self.pool, threads: self.threads, stop: self.stop };
+        // Serialising in the workers keeps the JSON encoding off the single writer thread.
+        let train = |i: usize| train_chunk(plan, &chunks[i]).map(|records| (jsonl(&records), records));
+        let done = ordered::in_order(workers, scan.chunks_done..chunks.len(), train, |(lines, records)| {
+            progress.inc(records.len());
+            out.write(&lines)?;
+            if let Some(a) = agg.as_mut() {
+                records.iter().try_for_each(|r| a.push(r))?;
             }
-            r
+            out.flushed()
         });
         progress.finish();
-        written
+        Ok((done?, out.into_file()?))
     }
 
     /// Wall time so far and the throughput of the runs this attempt trained.
@@ -363,38 +333,39 @@ fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     out
 }
 
-/// Receives chunks in any order; appends and aggregates them in chunk order
-/// from `first`, flushing after each chunk (and syncing to disk at most every
-/// two seconds). Returns how many leading chunks are written, and the file,
-/// for the caller's final sync.
-fn write_in_order(
-    path: &Path,
-    file: File,
-    first: usize,
-    rx: mpsc::Receiver<Trained>,
-    mut agg: Option<&mut Summing>,
-    progress: &mut Progress,
-) -> Result<(usize, File), SweepError> {
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut waiting: BTreeMap<usize, (Vec<RunRecord>, Vec<u8>)> = BTreeMap::new();
-    let mut expected = first;
-    let mut synced = Instant::now();
-    for (i, trained) in rx {
-        waiting.insert(i, trained?);
-        while let Some((records, lines)) = waiting.remove(&expected) {
-            progress.inc(records.len());
-            out.write_all(&lines).map_err(|e| SweepError::io(path, e))?;
-            if let Some(a) = agg.as_mut() {
-                records.iter().try_for_each(|r| a.push(r))?;
-            }
-            out.flush().map_err(|e| SweepError::io(path, e))?;
-            if synced.elapsed() >= Duration::from_secs(2) {
-                out.get_ref().sync_data().map_err(|e| SweepError::io(path, e))?;
-                synced = Instant::now();
-            }
-            expected += 1;
-        }
+/// runs.jsonl opened for appending whole chunks: flushed after each (a
+/// reader or a resume sees whole chunks) and synced at most every two seconds.
+pub struct RunsWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    synced: Instant,
+}
+
+impl RunsWriter {
+    /// Opens (or creates) `path` for appending.
+    pub fn append(path: &Path) -> Result<Self, SweepError> {
+        let file =
+            std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SweepError::io(path, e))?;
+        Ok(RunsWriter { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 20, file), synced: Instant::now() })
     }
-    let file = out.into_inner().map_err(|e| SweepError::io(path, e.into_error()))?;
-    Ok((expected, file))
+
+    /// Appends lines.
+    pub fn write(&mut self, lines: &[u8]) -> Result<(), SweepError> {
+        self.out.write_all(lines).map_err(|e| SweepError::io(&self.path, e))
+    }
+
+    /// Flushes what was written (and syncs it if two seconds have passed).
+    pub fn flushed(&mut self) -> Result<(), SweepError> {
+        self.out.flush().map_err(|e| SweepError::io(&self.path, e))?;
+        if self.synced.elapsed() >= Duration::from_secs(2) {
+            self.out.get_ref().sync_data().map_err(|e| SweepError::io(&self.path, e))?;
+            self.synced = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// The file, for the caller's final sync.
+    pub fn into_file(self) -> Result<File, SweepError> {
+        self.out.into_inner().map_err(|e| SweepError::io(&self.path, e.into_error()))
+    }
 }
