@@ -74,6 +74,9 @@ pub struct Manifest {
     /// this attempt started; absent for a run that started afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_runs: Option<usize>,
+    /// Seeds a point had before this run grew the folder to `seeds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grown_from_seeds: Option<usize>,
     /// Written by `sweep merge`: the shards merged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeInfo>,
@@ -110,6 +113,7 @@ impl Manifest {
             network_epochs_per_second: None,
             shard: None,
             resumed_runs: None,
+            grown_from_seeds: None,
             merged: None,
         }
     }

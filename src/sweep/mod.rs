@@ -14,6 +14,7 @@ pub mod error;
 pub mod estimate;
 pub mod family;
 pub mod grid;
+pub mod grow;
 pub mod lock;
 pub mod manifest;
 pub mod measure;

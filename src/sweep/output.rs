@@ -284,6 +284,9 @@ pub enum Start {
     /// The folder holds an earlier attempt at the same experiment (and the
     /// same shard): resume it. Its manifest.
     Resume(Box<Manifest>),
+    /// The folder holds this experiment complete with fewer seeds: train
+    /// the new seeds only ([`super::grow`]). Its manifest.
+    Grow(Box<Manifest>),
 }
 
 /// The files a sweep writes into a results folder (and replaces on --force).
@@ -319,6 +322,9 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     match manifest {
         Some(m) if !force => {
             if m.experiment_hash != plan.hash {
+                if let Some(start) = seeds_differ(dir, &m, plan, shard)? {
+                    return Ok(start);
+                }
                 let old = serde_json::to_value(&m.experiment).unwrap_or_default();
                 let new = serde_json::to_value(&plan.file).unwrap_or_default();
                 return Err(out(format!(
@@ -367,6 +373,32 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
         }
     }
     Ok(Start::Fresh { created: false })
+}
+
+/// A folder holding this experiment with another seed count: grown when it
+/// is a complete whole sweep with fewer seeds, refused otherwise (with what
+/// to do); `None` when the experiments differ in more than seeds.
+fn seeds_differ(dir: &Path, m: &Manifest, plan: &Plan, shard: Option<&ShardInfo>) -> Result<Option<Start>, SweepError> {
+    let out = |msg: String| Err(SweepError::Output { path: dir.to_path_buf(), msg });
+    let (from, to) = (m.seeds, plan.seeds);
+    match super::grow::relation(m, plan) {
+        super::grow::Seeds::Unrelated => Ok(None),
+        super::grow::Seeds::More { .. } => out(format!(
+            "holds {from} seeds of this experiment, and this run asks for {to}: seeds do not shrink in place. The first {to} seeds of each point are in runs.jsonl (seed_index < {to}); use --force to start over with {to}, or --out to choose another folder"
+        )),
+        super::grow::Seeds::Fewer { .. } if shard.is_some() || m.shard.is_some() => out(format!(
+            "holds {from} seeds of this experiment{}; a shard folder does not grow: merge the shards (`sweep merge`), then run with seeds = {to} without --shard to grow the merged folder",
+            m.shard.as_ref().map_or(String::new(), |s| format!(" (shard {})", s.shard()))
+        )),
+        super::grow::Seeds::Fewer { .. } if m.status != super::manifest::Status::Complete => out(format!(
+            "holds an unfinished {from}-seed sweep of this experiment ({}): finish it first (run it again with seeds = {from}), then run with seeds = {to} to grow it, or use --force to start over",
+            m.status
+        )),
+        super::grow::Seeds::Fewer { .. } => {
+            probe_writable(dir).map_err(|e| SweepError::Output { path: dir.to_path_buf(), msg: format!("is not writable: {e}") })?;
+            Ok(Some(Start::Grow(Box::new(m.clone()))))
+        }
+    }
 }
 
 /// The file that tests whether a folder can be written.

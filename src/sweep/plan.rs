@@ -151,6 +151,12 @@ fn err(msg: impl Into<String>) -> SweepError {
     SweepError::Config(msg.into())
 }
 
+/// The identity of an experiment: SHA-256 of its resolved file as JSON.
+pub fn experiment_hash(file: &ExperimentFile) -> Result<String, SweepError> {
+    let json = serde_json::to_string(file).map_err(|e| err(e.to_string()))?;
+    Ok(format!("{:x}", Sha256::digest(json.as_bytes())))
+}
+
 /// Validates an experiment file, loads its data and builds the plan.
 /// `stem` names the experiment when the file has no `name`.
 pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Result<Plan, SweepError> {
@@ -164,10 +170,7 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     measure::check_losses(t.loss, t.metric, datasets[0].classification)?;
     let criterion = measure::criterion(&file, &datasets[0])?;
     let record_epochs = measure::record_epochs(t.epochs, &measure::record_config(&file)?)?;
-    let hash = {
-        let json = serde_json::to_string(&file).map_err(|e| err(e.to_string()))?;
-        format!("{:x}", Sha256::digest(json.as_bytes()))
-    };
+    let hash = experiment_hash(&file)?;
     let base = Settings::from_training(t);
     let families = families(&file, &grid, &base, &datasets)?;
     Ok(Plan {

@@ -96,3 +96,14 @@ impl RunRecord {
         Outcome::of(self.diverged_at, self.epochs_to_converge, self.converged)
     }
 }
+
+/// The runs.jsonl lines of records: compact JSON, one per line.
+pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * 4096);
+    for r in records {
+        // Serialising plain data into a Vec cannot fail.
+        serde_json::to_writer(&mut out, r).expect("run records serialise");
+        out.push(b'\n');
+    }
+    out
+}

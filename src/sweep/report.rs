@@ -201,7 +201,11 @@ pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
             dir.display()
         )
     } else {
-        let resumed = if kept > 0 { format!(" (resumed: {kept} runs kept)") } else { String::new() };
+        let resumed = match m.grown_from_seeds {
+            Some(from) => format!(" (grown from {from} to {} seeds a point: {kept} runs kept)", m.seeds),
+            None if kept > 0 => format!(" (resumed: {kept} runs kept)"),
+            None => String::new(),
+        };
         format!(
             "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s on {}\n",
             m.epochs,

@@ -23,13 +23,13 @@
 //! chunks, in `<out>/shards/I-of-N/`, and writes no summary.
 
 use super::error::SweepError;
+use super::grow;
 use super::lock::FolderLock;
 use super::manifest::{now, Manifest, Status};
 use super::ordered::{self, Workers};
 use super::output::{self, Start};
 use super::plan::{Chunk, Plan};
 use super::progress::Progress;
-use super::record::RunRecord;
 use super::report::Ranking;
 use super::resume::{self, Scan};
 use super::shard::{self, Shard, ShardInfo};
@@ -203,6 +203,9 @@ struct Job<'a> {
 
 impl Job<'_> {
     fn run(self, start: Start) -> Result<(Manifest, Option<Ranking>), SweepError> {
+        if let Start::Grow(old) = start {
+            return self.grow(&old).map(|(m, r)| (m, Some(r)));
+        }
         let t0 = Instant::now();
         let runs_path = self.dir.join(output::RUNS);
         let mut manifest = self.start_manifest();
@@ -229,6 +232,38 @@ impl Job<'_> {
         manifest.status = Status::Complete;
         manifest.finished_at = Some(now());
         self.record_speed(&mut manifest, trained, t0);
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        Ok((manifest, ranking))
+    }
+
+    /// Grows a complete folder of this experiment with fewer seeds
+    /// ([`super::grow`]): trains the new seeds, then rewrites the folder.
+    fn grow(&self, old: &Manifest) -> Result<(Manifest, Ranking), SweepError> {
+        let t0 = Instant::now();
+        let from = old.seeds;
+        if !self.opts.quiet {
+            crate::tell!(
+                "growing {} from {from} to {} seeds a point: training the {} new runs; the {} runs there are kept",
+                self.dir.display(),
+                self.plan.seeds,
+                self.plan.runs() - old.runs,
+                old.runs
+            );
+        }
+        let workers = Workers { pool: self.pool, threads: self.threads, stop: self.stop };
+        let new_seeds = grow::train_new_seeds(self.plan, self.dir, from, workers, self.opts.quiet)?;
+        let mut manifest = self.start_manifest();
+        manifest.resumed_runs = Some(old.runs);
+        manifest.grown_from_seeds = Some(from);
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        let mut summing = Summing::create(self.plan, self.dir)?;
+        let rewritten = grow::rewrite(self.plan, self.dir, from, &new_seeds, &mut summing);
+        let _ = std::fs::remove_file(&new_seeds);
+        rewritten?;
+        let ranking = summing.finish()?;
+        manifest.status = Status::Complete;
+        manifest.finished_at = Some(now());
+        self.record_speed(&mut manifest, self.plan.runs() - old.runs, t0);
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
         Ok((manifest, ranking))
     }
@@ -285,7 +320,7 @@ impl Job<'_> {
         let mut progress = Progress::new(runs_total - scan.runs_done, self.opts.quiet);
         let workers = Workers { pool: self.pool, threads: self.threads, stop: self.stop };
         // Serialising in the workers keeps the JSON encoding off the single writer thread.
-        let train = |i: usize| train_chunk(plan, &chunks[i]).map(|records| (jsonl(&records), records));
+        let train = |i: usize| train_chunk(plan, &chunks[i]).map(|records| (super::record::jsonl(&records), records));
         let done = ordered::in_order(workers, scan.chunks_done..chunks.len(), train, |(lines, records)| {
             progress.inc(records.len());
             out.write(&lines)?;
@@ -322,17 +357,6 @@ impl Job<'_> {
     }
 }
 
-/// The runs.jsonl lines of a chunk's records.
-fn jsonl(records: &[RunRecord]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(records.len() * 4096);
-    for r in records {
-        // Serialising plain data into a Vec cannot fail.
-        serde_json::to_writer(&mut out, r).expect("run records serialise");
-        out.push(b'\n');
-    }
-    out
-}
-
 /// runs.jsonl opened for appending whole chunks: flushed after each (a
 /// reader or a resume sees whole chunks) and synced at most every two seconds.
 pub struct RunsWriter {
@@ -346,7 +370,11 @@ impl RunsWriter {
     pub fn append(path: &Path) -> Result<Self, SweepError> {
         let file =
             std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SweepError::io(path, e))?;
-        Ok(RunsWriter { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 20, file), synced: Instant::now() })
+        Ok(RunsWriter {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(1 << 20, file),
+            synced: Instant::now(),
+        })
     }
 
     /// Appends lines.

@@ -15,7 +15,15 @@ use crate::Ensemble;
 /// Trains the runs `chunk.start..chunk.end` and returns their records in run order.
 pub fn train_chunk(plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRecord>, crate::Error> {
     let runs: Vec<usize> = (chunk.start..chunk.end).collect();
-    let family = &plan.families[chunk.family];
+    train_runs(plan, chunk.family, &runs)
+}
+
+/// Trains the given runs of family `family` (ascending, at most the
+/// family's ensemble width) as one ensemble; their records, in that order.
+/// A run's record does not depend on which runs share its ensemble.
+pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunRecord>, crate::Error> {
+    let runs = runs.to_vec();
+    let family = &plan.families[family];
     let settings = lane_settings(plan, &runs);
     let seeds: Vec<u64> = runs.iter().map(|&r| plan.run_seed(r)).collect();
     let mut ens = build_ensemble(family, &settings, &seeds)?;
