@@ -179,11 +179,12 @@ fn end_to_end_through_the_binary() {
     // Same experiment again: allowed (resumed; nothing is left to train). Another experiment: refused.
     let (code, _) = sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "seeds=3"], dir.path());
     assert_eq!(code, 0);
-    let (code, err) = sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "seeds=4"], dir.path());
+    let (code, err) =
+        sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "training.epochs=7"], dir.path());
     assert_eq!(code, 2);
     assert!(err.contains("different experiment") && err.contains("--force"), "{err}");
     let (code, _) =
-        sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "seeds=4", "--force"], dir.path());
+        sweep_bin(&["run", "small.toml", "--quiet", "--no-plot", "--set", "training.epochs=7", "--force"], dir.path());
     assert_eq!(code, 0);
 }
 

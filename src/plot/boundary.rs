@@ -10,6 +10,7 @@ use super::{Figure, Format, Kind};
 use crate::layers::Layer;
 use crate::metrics::Metric;
 use crate::sweep::aggregate::PointSummary;
+use crate::sweep::config::Count;
 use crate::sweep::record::RunRecord;
 use crate::sweep::SweepError;
 use crate::Network;
@@ -48,18 +49,22 @@ pub struct Boundaries {
 const PANEL: (u32, u32) = (360, 392);
 
 /// A grid point's rank for "best": higher rate, then fewer epochs to converge.
-fn best_key(p: &PointSummary) -> (f64, f64) {
-    (-p.convergence_rate, p.epochs_to_converge.as_ref().map_or(f64::MAX, |q| q.median))
+fn best_key(p: &PointSummary, count: Count) -> (f64, f64) {
+    (-p.rate(count).0, p.epochs_to_converge.as_ref().map_or(f64::MAX, |q| q.median))
 }
 
 /// A grid point's rank for "worst": lower rate, then lower final metric.
-fn worst_key(p: &PointSummary) -> (f64, f64) {
-    (p.convergence_rate, p.final_train_metric.as_ref().map_or(f64::MIN, |m| m.mean))
+fn worst_key(p: &PointSummary, count: Count) -> (f64, f64) {
+    (p.rate(count).0, p.final_train_metric.as_ref().map_or(f64::MIN, |m| m.mean))
 }
 
-fn pick<'a>(pts: &[&'a PointSummary], key: fn(&PointSummary) -> (f64, f64)) -> Option<&'a PointSummary> {
+fn pick<'a>(
+    pts: &[&'a PointSummary],
+    count: Count,
+    key: fn(&PointSummary, Count) -> (f64, f64),
+) -> Option<&'a PointSummary> {
     pts.iter().copied().min_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
+        let (ka, kb) = (key(a, count), key(b, count));
         ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.point.cmp(&b.point))
     })
 }
@@ -87,7 +92,8 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
     for ai in 0..v.arch.len(g) {
         let pts: Vec<&PointSummary> =
             s.points.iter().filter(|p| r.coord_of(p).arch == ai && plane(p).is_some()).collect();
-        let (best, worst) = (pick(&pts, best_key), pick(&pts, worst_key));
+        let count = s.criterion.count;
+        let (best, worst) = (pick(&pts, count, best_key), pick(&pts, count, worst_key));
         if let Some(b) = best {
             chosen.push((ai, "best", b));
         }
@@ -131,7 +137,7 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
             let flat = classes == 0 && (hi - lo) < 1e-3;
             let line2 = format!(
                 "{which} (rate {}) · seed {}: {}{}",
-                style::rate(p.convergence_rate),
+                style::rate(p.rate(r.summary.criterion.count).0),
                 rec.seed_index,
                 metric_text(metric, rec.final_train_metric),
                 if flat { " · flat" } else { "" }

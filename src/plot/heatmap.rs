@@ -73,7 +73,7 @@ pub fn figures(r: &Results) -> Vec<Figure> {
             let rows = if group.len() > 1 { ", one row of panels per setting of the other varying axes" } else { "" };
             out.push(Figure {
                 stem: format!("rate_heatmap_{}{}", crate::sweep::names::slug(&arch), r.group_slug(group, gi, groups.len())),
-                heading: format!("Convergence rate of {arch}{label}"),
+                heading: format!("{} of {arch}{label}", r.summary.criterion.count.title()),
                 caption: format!(
                     "Fraction of the {} seeds per grid point that reached {} within {} epochs, by {x} (columns) and {y} (rows){panels}{rows}. Brighter is better: read along a row for the effect of the {x}, up a column for the {y}.",
                     r.summary.seeds,
@@ -96,7 +96,8 @@ impl Heatmap {
         let (g, v) = (&r.summary.axes, &r.view);
         let arch = v.arch.label(g, self.arch);
         let subtitle = r.rate_subtitle(&self.facets);
-        let body = style::header(root, &format!("Convergence rate — {arch}"), &subtitle, &[])?;
+        let count = r.summary.criterion.count;
+        let body = style::header(root, &format!("{} — {arch}", count.title()), &subtitle, &[])?;
         let l = self.layout;
         let (panels, bar) = style::grid(&body, l.rows, l.cols, l.panel);
         let mut plot_px = None;
@@ -128,13 +129,13 @@ impl Heatmap {
                 for j in 0..n_y {
                     let (x0, y0) = (i as f64, j as f64);
                     let p = r.at(Coord { arch: self.arch, facet, x: i, y: j, z });
-                    let fill = p.map_or(RGBColor(235, 235, 235), |p| viridis(p.convergence_rate));
+                    let fill = p.map_or(RGBColor(235, 235, 235), |p| viridis(p.rate(count).0));
                     let mut rect = Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], fill.filled());
                     rect.set_margin(1, 1, 1, 1);
                     chart.draw_series(std::iter::once(rect))?;
                     if cell_font >= 10 {
                         let (cx, cy) = chart.backend_coord(&(x0 + 0.5, y0 + 0.5));
-                        let label = p.map_or("n/a".to_string(), |p| style::rate(p.convergence_rate));
+                        let label = p.map_or("n/a".to_string(), |p| style::rate(p.rate(count).0));
                         let (h, v) = (HPos::Center, VPos::Center);
                         text(area, &label, (cx - base.0, cy - base.1), cell_font, style::text_on(fill), h, v)?;
                     }

@@ -26,6 +26,8 @@ pub enum Mark {
     Dot(RGBColor),
     /// A shaded band.
     Band(RGBColor),
+    /// A solid block (a bar's colour).
+    Block(RGBColor),
 }
 
 /// Height of a header with a subtitle and, optionally, a legend row.
@@ -89,6 +91,9 @@ fn draw_mark<DB: DrawingBackend>(area: &Area<DB>, mark: Mark, (x, y): (i32, i32)
         }
         Mark::Band(c) => {
             area.draw(&Rectangle::new([(x, y - 8), (x + 30, y + 8)], c.mix(0.25).filled()))?;
+        }
+        Mark::Block(c) => {
+            area.draw(&Rectangle::new([(x + 8, y - 8), (x + 24, y + 8)], c.filled()))?;
         }
     }
     Ok(())

@@ -206,8 +206,9 @@ impl Results {
     /// Subtitle of the convergence-rate figures for one facet group.
     pub fn rate_subtitle(&self, group: &[Facet]) -> String {
         format!(
-            "fraction of {} seeds reaching {} within {} epochs · {}",
+            "fraction of {} seeds {} {} within {} epochs · {}",
             self.summary.seeds,
+            self.summary.criterion.count.meaning(),
             self.criterion(),
             self.summary.epochs,
             self.group_fixed(group)

@@ -16,6 +16,7 @@ mod heatmap;
 mod index;
 mod layout;
 mod load;
+mod outcomes;
 mod rate;
 mod style;
 mod text;
@@ -89,6 +90,7 @@ pub(crate) enum Kind {
     Curves(curves::Curves),
     Ecdf(ecdf::TimeToConverge),
     Boundary(boundary::Boundaries),
+    Outcomes(outcomes::Outcomes),
 }
 
 fn draw<DB: DrawingBackend>(root: &Area<DB>, fig: &Figure, r: &Results) -> PResult {
@@ -98,6 +100,7 @@ fn draw<DB: DrawingBackend>(root: &Area<DB>, fig: &Figure, r: &Results) -> PResu
         Kind::Curves(c) => c.draw(root, r),
         Kind::Ecdf(e) => e.draw(root, r),
         Kind::Boundary(b) => b.draw(root, r),
+        Kind::Outcomes(o) => o.draw(root, r),
     }
 }
 
@@ -107,6 +110,7 @@ fn figures(r: &Results, format: Format) -> Result<Vec<Figure>, SweepError> {
     v.extend(rate::figures(r));
     v.push(curves::figure(r));
     v.push(ecdf::figure(r));
+    v.extend(outcomes::figure(r));
     v.extend(boundary::figure(r, format)?);
     Ok(v)
 }

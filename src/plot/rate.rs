@@ -54,8 +54,8 @@ pub fn figures(r: &Results) -> Vec<Figure> {
             };
             Figure {
                 stem: format!("rate_vs_{}{}", crate::sweep::names::slug(v.x.name(g)), r.group_slug(group, gi, groups.len())),
-                heading: format!("Convergence rate vs {}{label}", v.x.title(g)),
-                caption: format!("One line per architecture with its 95% Wilson interval (shaded){panels_text}. A higher line converges more often; where bands overlap the data cannot tell the settings apart."),
+                heading: format!("{} vs {}{label}", r.summary.criterion.count.title(), v.x.title(g)),
+                caption: format!("One line per architecture with its 95% Wilson interval (shaded){panels_text}; the dashed line is the {}. A higher line converges more often; where bands overlap the data cannot tell the settings apart.", r.summary.criterion.count.other().title().to_lowercase()),
                 size: (w, h),
                 kind: Kind::Rate(RateVsLr { facets: group.clone() }),
             }
@@ -67,12 +67,16 @@ impl RateVsLr {
     /// Draws the figure.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let (g, v) = (&r.summary.axes, &r.view);
+        let count = r.summary.criterion.count;
         let legend: Vec<(Mark, String)> = (0..v.arch.len(g))
             .map(|i| (Mark::LineDotBand(arch_color(i)), v.arch.label(g, i)))
-            .chain(std::iter::once((Mark::Band(INK), "95% Wilson interval".to_string())))
+            .chain([
+                (Mark::Band(INK), "95% Wilson interval".to_string()),
+                (Mark::Dashed(INK), count.other().title().to_lowercase()),
+            ])
             .collect();
         let subtitle = r.rate_subtitle(&self.facets);
-        let body = style::header(root, &format!("Convergence rate vs {}", v.x.title(g)), &subtitle, &legend)?;
+        let body = style::header(root, &format!("{} vs {}", count.title(), v.x.title(g)), &subtitle, &legend)?;
         let many = self.facets.len() > 1;
         let panel = (PANEL.0, PANEL.1 + if many { 22 } else { 0 });
         let (list, rows, cols) = panels(r, &self.facets);
@@ -84,7 +88,7 @@ impl RateVsLr {
         let ticks = (0..n_x).map(|i| (logs[i], v.x.tick(g, i))).collect();
         let scale = if v.x.scale(g) == super::view::Scale::Log { " (log scale)" } else { "" };
         let x = Axis::at(lo..hi, ticks, format!("{}{scale}", v.x.title(g)));
-        let mut y = Axis::linear(0.0, 1.0, 5, "convergence rate");
+        let mut y = Axis::linear(0.0, 1.0, 5, count.title().to_lowercase());
         y.range = -0.03..1.03;
         // Architectures are nudged apart along x so equal rates do not hide each other.
         let n_arch = v.arch.len(g);
@@ -107,12 +111,18 @@ impl RateVsLr {
             let mut chart = style::panel(area, &spec)?;
             for ai in 0..n_arch {
                 let c = arch_color(ai);
+                let at = |i: usize| r.at(Coord { arch: ai, facet, x: i, y: j, z: l });
                 let pts: Vec<(f64, f64, f64, f64)> = (0..n_x)
                     .filter_map(|i| {
-                        let p = r.at(Coord { arch: ai, facet, x: i, y: j, z: l })?;
-                        Some((logs[i] + nudge(ai), p.convergence_rate, p.rate_ci_low, p.rate_ci_high))
+                        let (rate, lo, hi) = at(i)?.rate(count);
+                        Some((logs[i] + nudge(ai), rate, lo, hi))
                     })
                     .collect();
+                let other: Vec<(f64, f64)> =
+                    (0..n_x).filter_map(|i| Some((logs[i] + nudge(ai), at(i)?.rate(count.other()).0))).collect();
+                if other.len() >= 2 {
+                    chart.draw_series(DashedLineSeries::new(other, 6, 4, c.stroke_width(2)))?;
+                }
                 if pts.len() >= 2 {
                     let band: Vec<(f64, f64)> =
                         pts.iter().map(|p| (p.0, p.3)).chain(pts.iter().rev().map(|p| (p.0, p.2))).collect();

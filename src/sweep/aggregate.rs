@@ -4,6 +4,7 @@
 //! own runs only, sorted by seed index, so the result never depends on the
 //! order in which runs finished.
 
+use super::config::Count;
 use super::grid::{Grid, Params};
 use super::measure::Criterion;
 use super::plan::Plan;
@@ -66,8 +67,21 @@ pub struct PointSummary {
     pub rate_ci_low: f64,
     /// Upper end of the 95% Wilson interval of the rate.
     pub rate_ci_high: f64,
-    /// Epochs to converge among converged runs.
+    /// converged_at_end / runs: the runs that still met the criterion after the last epoch.
+    pub solved_at_end_rate: f64,
+    /// Lower end of its 95% Wilson interval.
+    pub solved_ci_low: f64,
+    /// Upper end of its 95% Wilson interval.
+    pub solved_ci_high: f64,
+    /// Runs per outcome class.
+    pub outcomes: Outcomes,
+    /// Epochs to converge among the runs that converged (first hit), and
+    /// only those: conditional on converging.
     pub epochs_to_converge: Option<Quantiles>,
+    /// Median epochs to converge over all runs, a run that never converged
+    /// counting as never (the time-to-converge curve's median); null when at
+    /// most half the runs converged, i.e. more than the epoch budget.
+    pub median_epochs_all: Option<f64>,
     /// Final training loss over non-diverged runs.
     pub final_train_loss: Option<MeanStd>,
     /// Final training metric over non-diverged runs.
@@ -85,6 +99,21 @@ pub struct PointSummary {
     pub curves: PointCurves,
     /// Fraction of runs converged by each recorded epoch.
     pub converged_by_epoch: Vec<f64>,
+}
+
+/// Runs per outcome class ([`super::record::Class`]); they add up to the runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// Met the criterion and still met it at the end.
+    pub converged: usize,
+    /// Met it, lost it by the end.
+    pub transient: usize,
+    /// Never met it; training loss flat over the last quarter.
+    pub plateau: usize,
+    /// Never met it; still improving.
+    pub slow: usize,
+    /// Loss became NaN or infinite.
+    pub diverged: usize,
 }
 
 /// `summary.json`.
@@ -109,6 +138,16 @@ pub struct Summary {
     /// One entry per grid point, in point order. Must stay the last field:
     /// `output::write_summary` writes the points after the rest.
     pub points: Vec<PointSummary>,
+}
+
+impl PointSummary {
+    /// The rate `count` names, with its 95% Wilson interval.
+    pub fn rate(&self, count: Count) -> (f64, f64, f64) {
+        match count {
+            Count::FirstHit => (self.convergence_rate, self.rate_ci_low, self.rate_ci_high),
+            Count::AtEnd => (self.solved_at_end_rate, self.solved_ci_low, self.solved_ci_high),
+        }
+    }
 }
 
 impl Summary {
@@ -162,6 +201,8 @@ fn series(columns: &mut [Vec<i32>], len: usize) -> SeriesStats {
 fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
     let n = runs.runs;
     let (lo, hi) = wilson(runs.converged, n, Z95);
+    let (solved_lo, solved_hi) = wilson(runs.converged_at_end, n, Z95);
+    let [converged, transient, plateau, slow, diverged] = runs.classes;
     let etc: Vec<f64> = runs.epochs_to_converge.iter().map(|&e| e as f64).collect();
     let [train_loss, train_metric, test_loss, test_metric, best_test] =
         runs.finals.each_ref().map(|v| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
@@ -175,6 +216,10 @@ fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
         test_metric: has_test.then(|| series(c_test_metric, len)),
     };
     runs.converged_at.sort_unstable();
+    let k = runs.converged_at.len();
+    // Runs that never converged count as +∞ epochs.
+    let at = |i: usize| if i < k { runs.converged_at[i] as f64 } else { f64::INFINITY };
+    let median_epochs_all = (n > 0).then(|| quantile_by(n, 0.5, at)).filter(|m| m.is_finite());
     let converged_by_epoch = plan
         .record_epochs
         .iter()
@@ -190,7 +235,12 @@ fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
         convergence_rate: runs.converged as f64 / n as f64,
         rate_ci_low: lo,
         rate_ci_high: hi,
+        solved_at_end_rate: runs.converged_at_end as f64 / n as f64,
+        solved_ci_low: solved_lo,
+        solved_ci_high: solved_hi,
+        outcomes: Outcomes { converged, transient, plateau, slow, diverged },
         epochs_to_converge: Quantiles::of(&etc),
+        median_epochs_all,
         final_train_loss: MeanStd::of(&train_loss),
         final_train_metric: MeanStd::of(&train_metric),
         final_test_loss: has_test.then(|| MeanStd::of(&test_loss)).flatten(),

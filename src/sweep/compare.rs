@@ -14,6 +14,7 @@
 //! Refuses (exit 2, nothing written) an incomplete folder, an unknown axis
 //! or baseline, and an axis whose points do not share initial weights.
 
+use super::config::Count;
 use super::error::SweepError;
 use super::grid::{kind_of, Grid, Kind, Params};
 use super::lock::with_lock;
@@ -72,7 +73,7 @@ pub struct Comparison {
     pub p_mcnemar: f64,
     /// p_mcnemar adjusted by Holm's method over every comparison in the file.
     pub p_holm: f64,
-    /// Pairs converged at both points (the epochs statistics' sample).
+    /// Pairs that converged (first hit) at both points: the epochs statistics' sample.
     pub both_converged: usize,
     /// Median over those pairs of (epochs to converge at the point − at the baseline).
     pub median_epochs_diff: Option<f64>,
@@ -223,7 +224,8 @@ fn value_matches(values: &super::grid::Values, i: usize, want: &str) -> bool {
         || values.number(i).zip(want.parse::<f64>().ok()).is_some_and(|(v, w)| v == w)
 }
 
-/// What each run of runs.jsonl contributes: success, epochs to converge, seed.
+/// What each run of runs.jsonl contributes: success (by the criterion's
+/// count), epochs to first converge (0: never), seed.
 struct Outcomes {
     converged: Vec<bool>,
     epochs: Vec<u32>,
@@ -239,12 +241,14 @@ struct RunFields {
     seed: u64,
     converged: bool,
     epochs_to_converge: Option<usize>,
+    converged_at_end: bool,
     diverged_at: Option<usize>,
 }
 
 fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
     let path = dir.join(output::RUNS);
     let file = std::fs::File::open(&path).map_err(|e| SweepError::io(&path, e))?;
+    let count = count_of(m);
     let bad = |line: usize, msg: String| SweepError::Results { path: path.clone(), msg: format!("line {line}: {msg}") };
     let mut out = Outcomes {
         converged: Vec::with_capacity(m.runs),
@@ -261,7 +265,10 @@ fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
             ));
         }
         let outcome = Outcome::of(r.diverged_at, r.epochs_to_converge, r.converged);
-        out.converged.push(matches!(outcome, Outcome::Converged { .. }));
+        out.converged.push(match count {
+            Count::FirstHit => matches!(outcome, Outcome::Converged { .. }),
+            Count::AtEnd => r.converged_at_end,
+        });
         out.epochs.push(match outcome {
             Outcome::Converged { at } => at as u32,
             _ => 0,
@@ -300,7 +307,7 @@ fn build(m: &Manifest, a: usize, b0: usize, o: &Outcomes) -> Result<CompareFile,
                 ));
             }
             t.add(o.converged[rp], o.converged[rq]);
-            if o.converged[rp] && o.converged[rq] {
+            if o.epochs[rp] > 0 && o.epochs[rq] > 0 {
                 diffs.push(o.epochs[rp] as f64 - o.epochs[rq] as f64);
             }
         }
@@ -336,10 +343,19 @@ fn build(m: &Manifest, a: usize, b0: usize, o: &Outcomes) -> Result<CompareFile,
         axis: axis.name.clone(),
         baseline: axis.values.label(b0),
         seeds,
-        outcome: "converged: met the convergence criterion at some epoch and did not diverge (as convergence_rate in summary.json)".into(),
+        outcome: match count_of(m) {
+            Count::FirstHit => "converged: met the convergence criterion at some epoch and did not diverge (convergence_rate in summary.json)",
+            Count::AtEnd => "solved at end: still met the convergence criterion after the last epoch (solved_at_end_rate in summary.json)",
+        }
+        .into(),
         methods: Methods::used(),
         comparisons,
     })
+}
+
+/// The rate a comparison counts: the experiment's `[convergence] count`.
+fn count_of(m: &Manifest) -> Count {
+    m.experiment.convergence.as_ref().and_then(|c| c.count).unwrap_or_default()
 }
 
 /// `compare-<axis>.csv`: one row per comparison, one column per grid axis.

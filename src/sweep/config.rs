@@ -356,8 +356,50 @@ pub struct ConvergenceConfig {
     /// Split it reads.
     #[serde(default)]
     pub on: Split,
-    /// The threshold.
-    pub threshold: f64,
+    /// The threshold (default: the metric's, where it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Which rate the table and figures lead with (default: first_hit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<Count>,
+}
+
+impl Count {
+    /// The rate's name in titles: "Convergence rate", "Solved-at-end rate".
+    pub fn title(self) -> &'static str {
+        match self {
+            Count::FirstHit => "Convergence rate",
+            Count::AtEnd => "Solved-at-end rate",
+        }
+    }
+
+    /// What the rate counts, in words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Count::FirstHit => "reaching",
+            Count::AtEnd => "still meeting after the last epoch",
+        }
+    }
+
+    /// The other rate.
+    pub fn other(self) -> Count {
+        match self {
+            Count::FirstHit => Count::AtEnd,
+            Count::AtEnd => Count::FirstHit,
+        }
+    }
+}
+
+/// What a run that meets the criterion counts as, for the rate the table and
+/// figures lead with. Both rates are always reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Count {
+    /// Met the criterion at some epoch (`convergence_rate`).
+    #[default]
+    FirstHit,
+    /// Still met it after the last epoch (`solved_at_end_rate`).
+    AtEnd,
 }
 
 /// What is kept of each run.

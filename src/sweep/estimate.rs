@@ -61,6 +61,7 @@ fn typical_record(plan: &Plan, run: usize, weights: bool) -> RunRecord {
         converged_at_end: true,
         diverged: false,
         diverged_at: None,
+        outcome: super::record::Class::Transient,
         final_train_loss: Some(0.123_456_79),
         final_train_metric: Some(0.123_456_79),
         final_test_loss: has_test.then_some(0.123_456_79),

@@ -2,7 +2,7 @@
 //! with defaults per metric), the loss/metric pairs that fit, and the
 //! epochs at which curves are recorded.
 
-use super::config::{ExperimentFile, RecordConfig, Split};
+use super::config::{Count, ExperimentFile, RecordConfig, Split};
 use super::error::SweepError;
 use super::plan::MAX_RECORDED;
 use super::problem::ProblemData;
@@ -23,6 +23,21 @@ pub struct Criterion {
     pub on: Split,
     /// Threshold reached with ≥ (≤ for mse).
     pub threshold: f64,
+    /// The rate the table and figures lead with.
+    #[serde(default)]
+    pub count: Count,
+}
+
+/// The last part of training whose loss trend separates a plateau from a
+/// slow run: the final quarter of the epochs.
+pub const TREND_WINDOW: f64 = 0.25;
+/// A run that never met the criterion is on a plateau when its training loss
+/// fell by less than this fraction over the trend window (else it is slow).
+pub const PLATEAU_TOLERANCE: f64 = 0.01;
+
+/// The epoch after which the trend window starts: E − ⌊E/4⌋.
+pub fn trend_epoch(epochs: usize) -> usize {
+    epochs - (epochs as f64 * TREND_WINDOW).floor() as usize
 }
 
 impl Criterion {
@@ -62,18 +77,24 @@ pub fn check_losses(loss: Loss, metric: Metric, classification: bool) -> Result<
 
 pub fn criterion(file: &ExperimentFile, data: &ProblemData) -> Result<Criterion, SweepError> {
     let metric = file.training.metric;
-    let c = match &file.convergence {
-        Some(c) => Criterion { metric, on: c.on, threshold: c.threshold },
-        None => match metric {
-            Metric::AccXor => Criterion { metric, on: Split::Train, threshold: 1.0 },
-            Metric::Acc if data.test.is_some() => Criterion { metric, on: Split::Test, threshold: 0.95 },
-            Metric::Acc => Criterion { metric, on: Split::Train, threshold: 1.0 },
-            Metric::Mse => {
-                return Err(err(
-                    "training.metric = mse has no default convergence threshold: add [convergence] threshold = ...",
-                ))
-            }
-        },
+    let given = file.convergence.as_ref();
+    let on = given.map(|c| c.on);
+    let (default_on, default_threshold) = match metric {
+        Metric::AccXor => (Split::Train, Some(1.0)),
+        Metric::Acc if data.test.is_some() => (Split::Test, Some(0.95)),
+        Metric::Acc => (Split::Train, Some(1.0)),
+        Metric::Mse => (Split::Train, None),
+    };
+    let Some(threshold) = given.and_then(|c| c.threshold).or(default_threshold) else {
+        return Err(err(
+            "training.metric = mse has no default convergence threshold: add [convergence] threshold = ...",
+        ));
+    };
+    let c = Criterion {
+        metric,
+        on: on.unwrap_or(default_on),
+        threshold,
+        count: given.and_then(|c| c.count).unwrap_or_default(),
     };
     if !c.threshold.is_finite() {
         return Err(err(format!("convergence.threshold = {} must be a finite number", c.threshold)));

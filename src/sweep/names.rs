@@ -22,15 +22,23 @@ pub const MAX_NAME: usize = 100;
 
 /// The columns of summary.csv besides the axes': `point` first, then these
 /// statistics, in this order (a width axis cannot take one of these names).
-pub const CSV_COLUMNS: [&str; 11] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "point",
     "runs",
     "converged",
     "convergence_rate",
     "rate_ci_low",
     "rate_ci_high",
-    "median_epochs_to_converge",
+    "solved_at_end",
+    "solved_at_end_rate",
+    "solved_ci_low",
+    "solved_ci_high",
+    "transient",
+    "plateau",
+    "slow",
     "diverged",
+    "median_epochs_among_converged",
+    "median_epochs_all",
     "final_train_loss_mean",
     "final_train_metric_mean",
     "final_test_metric_median",

@@ -417,8 +417,9 @@ pub fn csv_header(grid: &Grid) -> Vec<u8> {
     csv_line(std::iter::once(point).chain(grid.axes().iter().map(|a| a.name.as_str())).chain(stats))
 }
 
-/// `summary.csv`'s row of one grid point.
-pub fn csv_row(grid: &Grid, p: &PointSummary) -> Vec<u8> {
+/// `summary.csv`'s row of one grid point (`epochs`: the budget, for a
+/// censored median, written `>epochs`).
+pub fn csv_row(grid: &Grid, epochs: usize, p: &PointSummary) -> Vec<u8> {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     let axes = grid.axes().iter().zip(grid.coords(p.point)).map(|(a, i)| a.values.label(i));
     csv_line(std::iter::once(p.point.to_string()).chain(axes).chain([
@@ -427,8 +428,16 @@ pub fn csv_row(grid: &Grid, p: &PointSummary) -> Vec<u8> {
         p.convergence_rate.to_string(),
         format!("{:.6}", p.rate_ci_low),
         format!("{:.6}", p.rate_ci_high),
-        opt(p.epochs_to_converge.as_ref().map(|q| q.median)),
+        p.converged_at_end.to_string(),
+        p.solved_at_end_rate.to_string(),
+        format!("{:.6}", p.solved_ci_low),
+        format!("{:.6}", p.solved_ci_high),
+        p.outcomes.transient.to_string(),
+        p.outcomes.plateau.to_string(),
+        p.outcomes.slow.to_string(),
         p.diverged.to_string(),
+        opt(p.epochs_to_converge.as_ref().map(|q| q.median)),
+        p.median_epochs_all.map_or_else(|| format!(">{}", epochs), |m| m.to_string()),
         opt(p.final_train_loss.as_ref().map(|m| m.mean)),
         opt(p.final_train_metric.as_ref().map(|m| m.mean)),
         opt(p.final_test_metric.as_ref().map(|q| q.median)),

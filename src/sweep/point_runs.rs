@@ -9,7 +9,7 @@
 //! the order-sensitive means of final figures see the values in seed order,
 //! which [`PointRuns::push`] enforces.
 
-use super::record::{Outcome, RunRecord};
+use super::record::{Class, Outcome, RunRecord};
 
 /// Curves in a record, in this order: train loss, train metric, test loss,
 /// test metric.
@@ -45,6 +45,8 @@ pub struct PointRuns {
     pub converged_at_end: usize,
     /// Runs whose outcome is diverged.
     pub diverged: usize,
+    /// Runs per class, in [`Class::ALL`]'s order.
+    pub classes: [usize; 5],
     /// `epochs_to_converge` of every run that has one (a run that diverged
     /// later included), in any order.
     pub epochs_to_converge: Vec<u32>,
@@ -105,6 +107,7 @@ impl PointRuns {
             Outcome::NotConverged => {}
         }
         self.converged_at_end += usize::from(r.converged_at_end);
+        self.classes[Class::ALL.iter().position(|&c| c == r.outcome).expect("every class is listed")] += 1;
         self.epochs_to_converge.extend(r.epochs_to_converge.map(|e| e as u32));
         let finals =
             [r.final_train_loss, r.final_train_metric, r.final_test_loss, r.final_test_metric, r.best_test_metric];

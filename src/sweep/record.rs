@@ -39,6 +39,61 @@ pub enum Outcome {
     },
 }
 
+/// How a run ended, in the classes a study reads: `converged` (met the
+/// criterion and still met it after the last epoch), `transient` (met it,
+/// lost it by the end), `diverged` (its loss became NaN or infinite),
+/// `plateau` (never met it, and its training loss fell by less than
+/// [`super::measure::PLATEAU_TOLERANCE`] over the last
+/// [`super::measure::TREND_WINDOW`] of the epochs) and `slow` (never met it,
+/// still improving).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// Met the criterion and still met it at the end.
+    Converged,
+    /// Met it at some epoch, lost it by the end.
+    Transient,
+    /// Loss became NaN or infinite.
+    Diverged,
+    /// Never met it; training loss flat over the last quarter.
+    Plateau,
+    /// Never met it; training loss still falling.
+    Slow,
+}
+
+impl Class {
+    /// Every class, in the order of counts and figures.
+    pub const ALL: [Class; 5] = [Class::Converged, Class::Transient, Class::Plateau, Class::Slow, Class::Diverged];
+
+    /// The class of a run: whether it diverged, met the criterion at some
+    /// epoch, met it at the end, and its training loss at the start of the
+    /// trend window and at the end.
+    pub fn of(diverged: bool, met: bool, met_at_end: bool, trend: Option<(f32, f32)>) -> Class {
+        match (diverged, met, met_at_end) {
+            (true, _, _) => Class::Diverged,
+            (false, true, true) => Class::Converged,
+            (false, true, false) => Class::Transient,
+            (false, false, _) => match trend {
+                Some((before, end)) if (end as f64) < before as f64 * (1.0 - super::measure::PLATEAU_TOLERANCE) => {
+                    Class::Slow
+                }
+                _ => Class::Plateau,
+            },
+        }
+    }
+
+    /// Its name in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Converged => "converged",
+            Class::Transient => "transient",
+            Class::Diverged => "diverged",
+            Class::Plateau => "plateau",
+            Class::Slow => "slow",
+        }
+    }
+}
+
 impl Outcome {
     /// The outcome of a record's fields.
     pub fn of(diverged_at: Option<usize>, epochs_to_converge: Option<usize>, converged: bool) -> Outcome {
@@ -73,6 +128,8 @@ pub struct RunRecord {
     pub diverged: bool,
     /// Epoch at which the loss stopped being finite.
     pub diverged_at: Option<usize>,
+    /// The run's class: converged, transient, diverged, plateau or slow.
+    pub outcome: Class,
     /// Training loss after the last epoch (null if diverged).
     pub final_train_loss: Option<f32>,
     /// Training metric after the last epoch (null if diverged).
@@ -106,4 +163,24 @@ pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_of_run_endings() {
+        assert_eq!(Class::of(true, true, false, None), Class::Diverged);
+        assert_eq!(Class::of(false, true, true, Some((0.5, 0.1))), Class::Converged);
+        assert_eq!(Class::of(false, true, false, Some((0.5, 0.5))), Class::Transient);
+        // Never met: flat (less than 1% lower over the window) or still falling.
+        assert_eq!(Class::of(false, false, false, Some((1.0, 0.995))), Class::Plateau);
+        assert_eq!(Class::of(false, false, false, Some((1.0, 1.2))), Class::Plateau);
+        assert_eq!(Class::of(false, false, false, Some((1.0, 0.98))), Class::Slow);
+        assert_eq!(Class::of(false, false, false, None), Class::Plateau);
+        assert_eq!(super::super::measure::trend_epoch(2000), 1500);
+        assert_eq!(super::super::measure::trend_epoch(10), 8);
+        assert_eq!(super::super::measure::trend_epoch(1), 1);
+    }
 }

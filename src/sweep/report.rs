@@ -3,6 +3,7 @@
 //! closing lines (where the files are, throughput).
 
 use super::aggregate::PointSummary;
+use super::config::Count;
 use super::estimate::{estimate, human_bytes};
 use super::grid::Grid;
 use super::manifest::Manifest;
@@ -77,12 +78,16 @@ pub fn describe(plan: &Plan) -> String {
 pub struct Brief {
     /// Grid point index.
     pub point: usize,
-    /// Convergence rate.
+    /// The rate the table leads with (the criterion's `count`).
     pub rate: f64,
     /// Its 95% interval.
     pub ci: (f64, f64),
-    /// Median epochs to converge.
+    /// The other rate.
+    pub other: f64,
+    /// Median epochs to converge among converged runs.
     pub median_epochs: Option<f64>,
+    /// Median epochs to converge over all runs (None: censored).
+    pub median_all: Option<f64>,
 }
 
 /// The best and the worst `n` grid points by convergence rate (ties by point
@@ -91,6 +96,8 @@ pub struct Brief {
 #[derive(Clone, Debug)]
 pub struct Ranking {
     axes: Grid,
+    count: Count,
+    epochs: usize,
     n: usize,
     points: usize,
     best: Vec<Brief>,
@@ -103,18 +110,27 @@ fn table_order(a: &Brief, b: &Brief) -> std::cmp::Ordering {
 }
 
 impl Ranking {
-    /// An empty ranking of the points of `axes`, keeping `n` at each end.
-    pub fn new(axes: &Grid, n: usize) -> Self {
-        Ranking { axes: axes.clone(), n, points: 0, best: Vec::new(), worst: Vec::new() }
+    /// An empty ranking of the points of `axes` by the rate `count` names,
+    /// keeping `n` at each end (`epochs`: the budget, for censored medians).
+    pub fn new(axes: &Grid, count: Count, epochs: usize, n: usize) -> Self {
+        Ranking { axes: axes.clone(), count, epochs, n, points: 0, best: Vec::new(), worst: Vec::new() }
     }
 
     /// Takes one point into account.
     pub fn offer(&mut self, p: &PointSummary) {
+        let first = (p.convergence_rate, (p.rate_ci_low, p.rate_ci_high));
+        let end = (p.solved_at_end_rate, (p.solved_ci_low, p.solved_ci_high));
+        let (lead, other) = match self.count {
+            Count::FirstHit => (first, end.0),
+            Count::AtEnd => (end, first.0),
+        };
         let b = Brief {
             point: p.point,
-            rate: p.convergence_rate,
-            ci: (p.rate_ci_low, p.rate_ci_high),
+            rate: lead.0,
+            ci: lead.1,
+            other,
             median_epochs: p.epochs_to_converge.as_ref().map(|q| q.median),
+            median_all: p.median_epochs_all,
         };
         self.points += 1;
         let at = self.best.partition_point(|x| table_order(x, &b).is_lt());
@@ -144,9 +160,10 @@ impl Ranking {
     }
 }
 
-/// The best and worst grid points of a ranking by convergence rate. Columns:
-/// every axis with more than one value (the architecture when none varies),
-/// the rate with its 95% interval and the median epochs to converge.
+/// The best and worst grid points of a ranking by its rate. Columns: every
+/// axis with more than one value (the architecture when none varies), the
+/// leading rate with its 95% interval, the other rate, the median epochs to
+/// converge among converged runs and over all runs.
 pub fn final_table(ranking: &Ranking) -> String {
     let g = &ranking.axes;
     let mut shown: Vec<usize> =
@@ -166,21 +183,31 @@ pub fn final_table(ranking: &Ranking) -> String {
     for (&i, w) in shown.iter().zip(&widths) {
         let _ = write!(s, "{:<w$} ", g.axes()[i].name);
     }
-    let _ = writeln!(s, "{:>6}  {:<15} {:>10}", "rate", "95% CI", "median ep.");
+    let (lead, other) = match ranking.count {
+        Count::FirstHit => ("met", "at end"),
+        Count::AtEnd => ("at end", "met"),
+    };
+    let _ = writeln!(s, "{lead:>6}  {:<15} {other:>6}  {:>10} {:>10}", "95% CI", "median ep.", "median all");
     let row = |s: &mut String, p: &Brief| {
         for (&a, w) in shown.iter().zip(&widths) {
             let _ = write!(s, "{:<w$} ", cell(p.point, a));
         }
         let _ = writeln!(
             s,
-            "{:>6.3}  [{:.3}, {:.3}] {:>10}",
+            "{:>6.3}  [{:.3}, {:.3}] {:>6.3}  {:>10} {:>10}",
             p.rate,
             p.ci.0,
             p.ci.1,
-            p.median_epochs.map_or("-".into(), |m| format!("{m:.0}"))
+            p.other,
+            p.median_epochs.map_or("-".into(), |m| format!("{m:.0}")),
+            p.median_all.map_or(format!(">{}", ranking.epochs), |m| format!("{m:.0}"))
         );
     };
     let (best, worst, left_out) = ranking.rows();
+    let _ = writeln!(
+        s,
+        "(met: converged at some epoch; at end: still converged after the last; median ep.: among converged runs; median all: over all runs)"
+    );
     best.into_iter().for_each(|p| row(&mut s, p));
     if left_out > 0 {
         let _ = writeln!(s, "… {left_out} more grid points …");

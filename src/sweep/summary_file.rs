@@ -52,7 +52,7 @@ impl<'p> Summing<'p> {
             json,
             csv,
             next: 0,
-            ranking: Ranking::new(&plan.grid, TABLE_ROWS),
+            ranking: Ranking::new(&plan.grid, plan.criterion.count, plan.epochs, TABLE_ROWS),
         })
     }
 
@@ -71,7 +71,7 @@ impl<'p> Summing<'p> {
         }
         self.json.write(if p.point == 0 { b"\n    " } else { b",\n    " })?;
         self.json.write(&output::point_json(p))?;
-        self.csv.write(&output::csv_row(&self.plan.grid, p))?;
+        self.csv.write(&output::csv_row(&self.plan.grid, self.plan.epochs, p))?;
         self.ranking.offer(p);
         self.next += 1;
         Ok(())

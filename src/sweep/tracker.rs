@@ -5,7 +5,7 @@
 
 use super::config::Split;
 use super::plan::Plan;
-use super::record::{Curves, RunRecord};
+use super::record::{Class, Curves, RunRecord};
 use crate::ensemble::EpochReport;
 use crate::Ensemble;
 use std::ops::ControlFlow;
@@ -21,6 +21,8 @@ struct Track {
     last: Option<Last>,
     best_test: Option<f32>,
     met_at_end: bool,
+    /// Training loss after the epoch that starts the trend window.
+    trend_loss: Option<f32>,
 }
 
 /// Every member's bookkeeping, updated from each epoch's report.
@@ -116,7 +118,8 @@ impl<'p> Tracker<'p> {
             self.next_record += 1;
         }
         let last = r.epoch == self.plan.epochs;
-        if !record && !last {
+        let trend = r.epoch == super::measure::trend_epoch(self.plan.epochs);
+        if !record && !last && !trend {
             return;
         }
         let criterion = &self.plan.criterion;
@@ -130,6 +133,9 @@ impl<'p> Tracker<'p> {
                     l.push(tl);
                     m.push(tm);
                 }
+            }
+            if trend {
+                tr.trend_loss = Some(r.train_loss[k]);
             }
             if last {
                 tr.last = Some((r.train_loss[k], r.train_metric[k], tl, tm));
@@ -153,6 +159,8 @@ impl<'p> Tracker<'p> {
                 let diverged = tr.diverged_at.is_some();
                 let converged_at = (first > 0 && !diverged).then_some(first as usize);
                 let last = if diverged { None } else { tr.last };
+                let met_at_end = !diverged && tr.met_at_end;
+                let trend = tr.trend_loss.zip(last.map(|l| l.0));
                 RunRecord {
                     run,
                     point,
@@ -164,9 +172,10 @@ impl<'p> Tracker<'p> {
                     seed: seeds[k],
                     converged: converged_at.is_some(),
                     epochs_to_converge: converged_at,
-                    converged_at_end: !diverged && tr.met_at_end,
+                    converged_at_end: met_at_end,
                     diverged,
                     diverged_at: tr.diverged_at,
+                    outcome: Class::of(diverged, converged_at.is_some(), met_at_end, trend),
                     final_train_loss: last.map(|l| l.0),
                     final_train_metric: last.map(|l| l.1),
                     final_test_loss: last.and_then(|l| l.2),
