@@ -82,8 +82,8 @@ impl Drawing for Forest<'_> {
             String::new()
         };
         let subtitle = format!(
-            "Each {} value against {} = {}, seed by seed over {} paired seeds{shown}; dot: difference of convergence rates, bar: 95% paired interval (Newcombe)",
-            f.axis, f.axis, f.baseline, f.seeds
+            "Each {} value against {} = {}, seed by seed over the seeds both points have{shown}; dot: difference of rates, bar: 95% paired interval (Newcombe)",
+            f.axis, f.axis, f.baseline
         );
         let legend = [
             (Mark::Dot(significant), format!("differs (Holm-adjusted McNemar p < {ALPHA})")),

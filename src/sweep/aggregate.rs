@@ -281,6 +281,16 @@ impl<'p> Aggregator<'p> {
     /// it. A run outside the grid, or out of seed order within its point, is
     /// refused with a message.
     pub fn push(&mut self, r: &RunRecord) -> Result<Option<PointSummary>, String> {
+        self.push_hold(r)?;
+        if self.pending[&r.point].runs < self.plan.seeds {
+            return Ok(None);
+        }
+        Ok(self.take(r.point))
+    }
+
+    /// Adds one run and holds its point open whatever its count (adaptive
+    /// seeds: a point is complete when the rounds end, [`Aggregator::take`]).
+    pub fn push_hold(&mut self, r: &RunRecord) -> Result<(), String> {
         let plan = self.plan;
         if r.point >= plan.grid.points() || r.seed_index >= plan.seeds {
             return Err(format!(
@@ -293,16 +303,18 @@ impl<'p> Aggregator<'p> {
             ));
         }
         let len = plan.record_epochs.len();
+        // Adaptive points grow from the first round's seeds; fixed ones get all at once.
+        let room = plan.adaptive.map_or(plan.seeds, |a| a.min);
         let columns = self
             .pending
             .entry(r.point)
-            .or_insert_with(|| PointRuns::with_capacity(plan.seeds, len, plan.datasets[0].test.is_some()));
-        columns.push(r, len)?;
-        if columns.runs < plan.seeds {
-            return Ok(None);
-        }
-        let columns = self.pending.remove(&r.point).expect("the point's runs were just added");
-        Ok(Some(summarise(plan, r.point, columns)))
+            .or_insert_with(|| PointRuns::with_capacity(room, len, plan.datasets[0].test.is_some()));
+        columns.push(r, len)
+    }
+
+    /// The statistics of point `point` from the runs it holds (and drops them).
+    pub fn take(&mut self, point: usize) -> Option<PointSummary> {
+        self.pending.remove(&point).map(|columns| summarise(self.plan, point, columns))
     }
 
     /// The first point still missing runs, if any.

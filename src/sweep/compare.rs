@@ -9,7 +9,7 @@
 //! converge with a Wilcoxon signed-rank p-value ([`super::paired`]).
 //!
 //! Reads manifest.json (the grid) and runs.jsonl (a few fields of each run,
-//! 13 bytes a run in memory); writes `compare-<axis>.json` and
+//! 16 bytes a run in memory); writes `compare-<axis>.json` and
 //! `compare-<axis>.csv` in DIR, atomically, holding the folder's lock.
 //! Refuses (exit 2, nothing written) an incomplete folder, an unknown axis
 //! or baseline, and an axis whose points do not share initial weights.
@@ -224,13 +224,17 @@ fn value_matches(values: &super::grid::Values, i: usize, want: &str) -> bool {
         || values.number(i).zip(want.parse::<f64>().ok()).is_some_and(|(v, w)| v == w)
 }
 
-/// What each run of runs.jsonl contributes: success (by the criterion's
+/// What a run of runs.jsonl contributes: success (by the criterion's
 /// count), epochs to first converge (0: never), seed.
-struct Outcomes {
-    converged: Vec<bool>,
-    epochs: Vec<u32>,
-    seed: Vec<u64>,
+#[derive(Clone, Copy)]
+struct Paired {
+    success: bool,
+    epochs: u32,
+    seed: u64,
 }
+
+/// Each point's runs by seed index (adaptive sweeps give points different counts).
+type Outcomes = Vec<Vec<Paired>>;
 
 /// The few fields of a run record that a comparison reads.
 #[derive(Deserialize)]
@@ -250,35 +254,41 @@ fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
     let file = std::fs::File::open(&path).map_err(|e| SweepError::io(&path, e))?;
     let count = count_of(m);
     let bad = |line: usize, msg: String| SweepError::Results { path: path.clone(), msg: format!("line {line}: {msg}") };
-    let mut out = Outcomes {
-        converged: Vec::with_capacity(m.runs),
-        epochs: Vec::with_capacity(m.runs),
-        seed: Vec::with_capacity(m.runs),
-    };
+    let mut out: Outcomes = vec![Vec::new(); m.axes.points()];
+    let mut lines = 0;
     for (i, line) in std::io::BufReader::with_capacity(1 << 20, file).lines().enumerate() {
         let line = line.map_err(|e| SweepError::io(&path, e))?;
         let r: RunFields = serde_json::from_str(&line).map_err(|e| bad(i + 1, format!("not a run record: {e}")))?;
-        if r.run != i || r.point != i / m.seeds.max(1) || r.seed_index != i % m.seeds.max(1) || i >= m.runs {
+        // Seeds come in order within each point (in rounds, for adaptive seeds).
+        let fits =
+            r.point < out.len() && r.seed_index == out[r.point].len() && r.run == r.point * m.seeds + r.seed_index;
+        if !fits || i >= m.runs {
             return Err(bad(
                 i + 1,
-                format!("holds run {} where run {i} of {} belongs: not this sweep's file", r.run, m.runs),
+                format!(
+                    "holds run {} (point {}, seed {}) out of place: not this sweep's file",
+                    r.run, r.point, r.seed_index
+                ),
             ));
         }
         let outcome = Outcome::of(r.diverged_at, r.epochs_to_converge, r.converged);
-        out.converged.push(match count {
-            Count::FirstHit => matches!(outcome, Outcome::Converged { .. }),
-            Count::AtEnd => r.converged_at_end,
+        out[r.point].push(Paired {
+            success: match count {
+                Count::FirstHit => matches!(outcome, Outcome::Converged { .. }),
+                Count::AtEnd => r.converged_at_end,
+            },
+            epochs: match outcome {
+                Outcome::Converged { at } => at as u32,
+                _ => 0,
+            },
+            seed: r.seed,
         });
-        out.epochs.push(match outcome {
-            Outcome::Converged { at } => at as u32,
-            _ => 0,
-        });
-        out.seed.push(r.seed);
+        lines += 1;
     }
-    if out.seed.len() != m.runs {
+    if lines != m.runs {
         return Err(SweepError::Results {
             path,
-            msg: format!("holds {} runs, and the manifest says {}: cut or edited", out.seed.len(), m.runs),
+            msg: format!("holds {lines} runs, and the manifest says {}: cut or edited", m.runs),
         });
     }
     Ok(out)
@@ -299,16 +309,16 @@ fn build(m: &Manifest, a: usize, b0: usize, o: &Outcomes) -> Result<CompareFile,
         coords[a] = b0;
         let q = grid.point(&coords);
         let (mut t, mut diffs) = (Table::default(), Vec::new());
-        for s in 0..seeds {
-            let (rp, rq) = (p * seeds + s, q * seeds + s);
-            if o.seed[rp] != o.seed[rq] {
+        // The seed indices both points have.
+        for (s, (x, y)) in o[p].iter().zip(&o[q]).enumerate() {
+            if x.seed != y.seed {
                 return Err(format!(
-                    "runs {rp} and {rq} (seed index {s} at points {p} and {q}) were trained from different seeds: they cannot be paired"
+                    "seed index {s} at points {p} and {q} was trained from different seeds: they cannot be paired"
                 ));
             }
-            t.add(o.converged[rp], o.converged[rq]);
-            if o.epochs[rp] > 0 && o.epochs[rq] > 0 {
-                diffs.push(o.epochs[rp] as f64 - o.epochs[rq] as f64);
+            t.add(x.success, y.success);
+            if x.epochs > 0 && y.epochs > 0 {
+                diffs.push(x.epochs as f64 - y.epochs as f64);
             }
         }
         let (lo, hi) = t.diff_ci();
@@ -441,14 +451,15 @@ pub fn table(grid: &Grid, f: &CompareFile) -> String {
     let width = f.comparisons.iter().map(|c| at(c).chars().count()).max().unwrap_or(0).max(2);
     let vw = f.comparisons.iter().map(|c| c.value.chars().count()).max().unwrap_or(0).max(f.axis.len());
     let mut s = String::new();
+    let (fewest, most) = f.comparisons.iter().fold((usize::MAX, 0), |(l, h), c| (l.min(c.n), h.max(c.n)));
+    let pairs = if fewest >= most { format!("{most}") } else { format!("{fewest}–{most}") };
     let _ = writeln!(
         s,
-        "{} comparisons along {} against {} = {} over {} paired seeds each; {} differ at the 5% level (Holm-adjusted McNemar)",
+        "{} comparisons along {} against {} = {} over {pairs} paired seeds each; {} differ at the 5% level (Holm-adjusted McNemar)",
         f.comparisons.len(),
         f.axis,
         f.axis,
         f.baseline,
-        f.seeds,
         sig.len()
     );
     let header = format!(

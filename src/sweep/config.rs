@@ -27,8 +27,9 @@ pub struct ExperimentFile {
     /// Root of every run's seed.
     #[serde(default)]
     pub base_seed: u64,
-    /// Seeds (independent runs) per grid point.
-    pub seeds: usize,
+    /// Seeds (independent runs) per grid point: a number, or adaptive
+    /// (`{ min, max, ci_half_width }`).
+    pub seeds: Seeds,
     /// The data.
     pub problem: ProblemConfig,
     /// Architectures by name.
@@ -386,6 +387,40 @@ impl Count {
         match self {
             Count::FirstHit => Count::AtEnd,
             Count::AtEnd => Count::FirstHit,
+        }
+    }
+}
+
+/// Seeds per grid point.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Seeds {
+    /// The same number at every point.
+    Fixed(usize),
+    /// Adaptive: rounds of doubling from `min` seeds, each point stopping
+    /// once the 95% Wilson interval of its rate has half-width at most
+    /// `ci_half_width`, or at `max` seeds.
+    Adaptive(AdaptiveSeeds),
+}
+
+/// `seeds = { min = 50, max = 5000, ci_half_width = 0.02 }`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveSeeds {
+    /// Seeds every point gets (the first round).
+    pub min: usize,
+    /// Most seeds a point gets.
+    pub max: usize,
+    /// Target half-width of the rate's 95% interval.
+    pub ci_half_width: f64,
+}
+
+impl Seeds {
+    /// Seed indices a point may use: the count, or the adaptive maximum.
+    pub fn most(&self) -> usize {
+        match self {
+            Seeds::Fixed(n) => *n,
+            Seeds::Adaptive(a) => a.max,
         }
     }
 }

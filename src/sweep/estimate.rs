@@ -96,7 +96,12 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
         chunk_bytes = chunk_bytes.max(f.width as u64 * with_weights);
         // Points not yet complete hold their seeds' columns: those a chunk
         // spans, and the next.
-        let open_points = (f.width / plan.seeds + 2).min(f.points.len()) as u64;
+        // Adaptive sweeps hold every point open until the last round.
+        let open_points = if plan.adaptive.is_some() {
+            f.points.len() as u64
+        } else {
+            (f.width / plan.seeds + 2).min(f.points.len()) as u64
+        };
         pending = pending.max(open_points * plan.seeds as u64 * column_bytes(plan));
     }
     let data: u64 = plan

@@ -54,7 +54,10 @@ pub fn relation(m: &Manifest, plan: &Plan) -> Seeds {
         return Seeds::Unrelated;
     }
     let mut file = m.experiment.clone();
-    file.seeds = plan.seeds;
+    if plan.adaptive.is_some() || !matches!(m.experiment.seeds, super::config::Seeds::Fixed(_)) {
+        return Seeds::Unrelated;
+    }
+    file.seeds = super::config::Seeds::Fixed(plan.seeds);
     match experiment_hash(&file) {
         Ok(h) if h == plan.hash && m.seeds < plan.seeds => Seeds::Fewer { from: m.seeds },
         Ok(h) if h == plan.hash => Seeds::More { from: m.seeds },

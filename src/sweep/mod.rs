@@ -7,6 +7,7 @@
 //! and pictures ([`crate::plot`]). [`runner`] wires the stages together with
 //! rayon; every stage reads the resolved plan and imports only downward.
 
+pub mod adaptive;
 pub mod aggregate;
 pub mod compare;
 pub mod config;

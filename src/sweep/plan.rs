@@ -63,8 +63,11 @@ pub struct Plan {
     pub grid: Grid,
     /// Every training field's value where no axis sets it.
     pub base: Settings,
-    /// Seeds per point.
+    /// Seeds per point (adaptive: the most a point may get; run indices are
+    /// point · seeds + seed index either way).
     pub seeds: usize,
+    /// Adaptive seeds, when the file asks for them ([`super::adaptive`]).
+    pub adaptive: Option<AdaptiveSeeds>,
     /// Epochs per run.
     pub epochs: usize,
     /// Root of every run's seed.
@@ -163,7 +166,7 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     let name = check_basics(&file, stem)?;
     let grid = Grid::from_file(&file)?;
     check_architecture_names(&file, &grid)?;
-    check_size(&grid, file.seeds)?;
+    check_size(&grid, file.seeds.most())?;
     grid::check_training(&file)?;
     let t = &file.training;
     let datasets = load_datasets(&file, &grid)?;
@@ -176,7 +179,11 @@ pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Resu
     Ok(Plan {
         base,
         name,
-        seeds: file.seeds,
+        seeds: file.seeds.most(),
+        adaptive: match file.seeds {
+            Seeds::Adaptive(a) => Some(a),
+            Seeds::Fixed(_) => None,
+        },
         epochs: t.epochs,
         base_seed: file.base_seed,
         loss: t.loss,
@@ -206,8 +213,10 @@ fn check_basics(file: &ExperimentFile, stem: &str) -> Result<String, SweepError>
             name.len()
         )));
     }
-    if file.seeds == 0 {
-        return Err(err("seeds = 0: each grid point needs at least 1 seed"));
+    match file.seeds {
+        Seeds::Fixed(0) => return Err(err("seeds = 0: each grid point needs at least 1 seed")),
+        Seeds::Fixed(_) => {}
+        Seeds::Adaptive(a) => super::adaptive::check(&a)?,
     }
     let epochs = file.training.epochs;
     if epochs == 0 {

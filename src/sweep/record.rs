@@ -148,6 +148,14 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Whether the run counts toward the rate `count` names.
+    pub fn counts_as_success(&self, count: super::config::Count) -> bool {
+        match count {
+            super::config::Count::FirstHit => matches!(self.outcome(), Outcome::Converged { .. }),
+            super::config::Count::AtEnd => self.converged_at_end,
+        }
+    }
+
     /// How the run ended.
     pub fn outcome(&self) -> Outcome {
         Outcome::of(self.diverged_at, self.epochs_to_converge, self.converged)

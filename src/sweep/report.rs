@@ -60,6 +60,18 @@ pub fn describe(plan: &Plan) -> String {
         plan.runs() * plan.epochs,
         plan.families.len()
     );
+    if let Some(a) = &plan.adaptive {
+        let (lo, hi) = super::adaptive::bounds(plan, a);
+        let rounds: Vec<String> = super::adaptive::schedule(a).iter().map(|n| n.to_string()).collect();
+        let _ = writeln!(
+            s,
+            "  adaptive seeds: rounds of {} seeds a point, each point stopping once its 95% interval is within ±{}: between {lo} and {hi} runs ({} to {} network-epochs); the figures below are for the most",
+            rounds.join(" → "),
+            a.ci_half_width,
+            lo * plan.epochs,
+            hi * plan.epochs
+        );
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let e = estimate(plan, threads);
     let _ = write!(

@@ -67,9 +67,18 @@ impl RunsReader {
     /// [`ChunkRead::Incomplete`] the reader is left somewhere inside the
     /// chunk; stop reading then.
     pub fn read_chunk(&mut self, plan: &Plan, chunk: &Chunk) -> Result<ChunkRead, SweepError> {
+        self.read_runs(plan, chunk.start..chunk.end)
+    }
+
+    /// Reads the lines of `runs`, in that order, as [`RunsReader::read_chunk`].
+    pub fn read_runs(
+        &mut self,
+        plan: &Plan,
+        runs: impl ExactSizeIterator<Item = usize>,
+    ) -> Result<ChunkRead, SweepError> {
         let mut bytes = Vec::new();
-        let mut records = Vec::with_capacity(chunk.end - chunk.start);
-        for run in chunk.start..chunk.end {
+        let mut records = Vec::with_capacity(runs.len());
+        for run in runs {
             self.line.clear();
             let n = self.reader.read_until(b'\n', &mut self.line).map_err(|e| SweepError::io(&self.path, e))?;
             self.line_no += 1;

@@ -22,6 +22,7 @@
 //! A shard ([`super::shard`]) runs the same loop over its share of the
 //! chunks, in `<out>/shards/I-of-N/`, and writes no summary.
 
+use super::adaptive;
 use super::error::SweepError;
 use super::grow;
 use super::lock::FolderLock;
@@ -146,6 +147,11 @@ fn execute(
         .num_threads(threads)
         .build()
         .map_err(|e| SweepError::Config(format!("cannot start {threads} threads: {e}")))?;
+    if shard.is_some() && plan.adaptive.is_some() {
+        return Err(SweepError::Config(
+            "adaptive seeds cannot be sharded: each round depends on every point's results so far. Run it in one process, or give a fixed number of seeds and shard that (a complete folder can then grow with more seeds)".into(),
+        ));
+    }
     let all = plan.chunks();
     let (dir, chunks, info) = match shard {
         Some(s) => {
@@ -206,6 +212,9 @@ impl Job<'_> {
         if let Start::Grow(old) = start {
             return self.grow(&old).map(|(m, r)| (m, Some(r)));
         }
+        if self.plan.adaptive.is_some() {
+            return self.adaptive(start).map(|(m, r)| (m, Some(r)));
+        }
         let t0 = Instant::now();
         let runs_path = self.dir.join(output::RUNS);
         let mut manifest = self.start_manifest();
@@ -264,6 +273,39 @@ impl Job<'_> {
         manifest.status = Status::Complete;
         manifest.finished_at = Some(now());
         self.record_speed(&mut manifest, self.plan.runs() - old.runs, t0);
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        Ok((manifest, ranking))
+    }
+
+    /// An adaptive-seeds sweep ([`adaptive`]): rounds until every point's
+    /// interval is narrow enough, resuming an earlier attempt by replaying it.
+    fn adaptive(&self, start: Start) -> Result<(Manifest, Ranking), SweepError> {
+        let t0 = Instant::now();
+        let mut manifest = self.start_manifest();
+        if let Start::Resume(old) = &start {
+            manifest.started_at = old.started_at.clone();
+        }
+        output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+        let mut summing = Summing::create(self.plan, self.dir)?;
+        let workers = Workers { pool: self.pool, threads: self.threads, stop: self.stop };
+        let resume = matches!(start, Start::Resume(_));
+        let done = adaptive::run(self.plan, self.dir, resume, workers, self.opts.quiet, &mut summing)?;
+        manifest.runs = done.runs;
+        manifest.network_epochs = (done.runs * self.plan.epochs) as u64;
+        manifest.resumed_runs = (done.kept > 0).then_some(done.kept);
+        self.record_speed(&mut manifest, done.runs - done.kept, t0);
+        if !done.complete {
+            manifest.status = Status::Interrupted;
+            output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
+            return Err(SweepError::Stopped(format!(
+                "stopped by a signal: {} runs are saved in {}",
+                done.runs,
+                self.dir.join(output::RUNS).display()
+            )));
+        }
+        let ranking = summing.finish()?;
+        manifest.status = Status::Complete;
+        manifest.finished_at = Some(now());
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
         Ok((manifest, ranking))
     }

@@ -32,6 +32,8 @@ pub struct Summing<'p> {
     csv: AtomicFile,
     next: usize,
     ranking: Ranking,
+    /// Adaptive seeds: every point stays open until [`Summing::finish`].
+    hold: bool,
 }
 
 impl<'p> Summing<'p> {
@@ -53,11 +55,15 @@ impl<'p> Summing<'p> {
             csv,
             next: 0,
             ranking: Ranking::new(&plan.grid, plan.criterion.count, plan.epochs, TABLE_ROWS),
+            hold: plan.adaptive.is_some(),
         })
     }
 
     /// Adds a run (runs come in run order); writes its point if it completed it.
     pub fn push(&mut self, r: &RunRecord) -> Result<(), SweepError> {
+        if self.hold {
+            return self.agg.push_hold(r).map_err(|msg| self.problem(msg));
+        }
         match self.agg.push(r) {
             Ok(Some(p)) => self.write_point(&p),
             Ok(None) => Ok(()),
@@ -84,6 +90,14 @@ impl<'p> Summing<'p> {
     /// Puts both files in place once every point is written; hands back the
     /// best and worst points for the final table.
     pub fn finish(mut self) -> Result<Ranking, SweepError> {
+        if self.hold {
+            for p in 0..self.plan.grid.points() {
+                match self.agg.take(p) {
+                    Some(s) => self.write_point(&s)?,
+                    None => break,
+                }
+            }
+        }
         if let Some(p) = self.agg.incomplete().or((self.next < self.plan.grid.points()).then_some(self.next)) {
             return Err(SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")));
         }
