@@ -32,6 +32,12 @@ fn digits_sweep_on_a_tiny_grid_is_far_above_chance() {
     assert!(acc.min > 0.9, "test accuracy {acc:?}");
     assert_eq!(p.curves.test_metric.as_ref().unwrap().median.len(), 5);
     assert!(p.best_test_metric.as_ref().unwrap().max >= acc.max);
+    // The validation split (10% of the training data) is measured too, and
+    // the test mean carries its interval over seeds.
+    let val = p.final_validation_metric.as_ref().expect("validation metric");
+    assert!(val.min > 0.85 && val.max <= 1.0, "{val:?}");
+    let [lo, hi] = p.test_metric_mean_ci.unwrap();
+    assert!(lo <= acc.mean && acc.mean <= hi, "{lo} {} {hi}", acc.mean);
 }
 
 #[test]

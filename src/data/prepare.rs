@@ -65,29 +65,62 @@ pub enum Scale {
 /// Scales both splits' features in place with statistics from `train` only.
 /// Targets are untouched; an empty training split leaves everything as is.
 pub fn scale(train: &mut Dataset<f32>, test: &mut Dataset<f32>, how: Scale) {
-    if train.x.nrows() == 0 {
-        return;
-    }
-    match how {
-        Scale::None => {}
-        Scale::Unit => {
-            let max = train.x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            if max > 0.0 && max.is_finite() {
-                train.x.mapv_inplace(|v| v / max);
-                test.x.mapv_inplace(|v| v / max);
+    let s = Scaler::fit(train, how);
+    s.apply(train);
+    s.apply(test);
+}
+
+/// A feature scaling fitted on a training set, applied to any set with its
+/// columns (the training set, its test and validation sets).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scaler {
+    /// Leave the values.
+    Identity,
+    /// Divide by the training set's largest absolute value.
+    Divide(f32),
+    /// Per column: subtract the training mean, divide by its standard deviation.
+    Standard(Vec<(f64, f64)>),
+}
+
+impl Scaler {
+    /// The scaling `how` of `train`.
+    pub fn fit(train: &Dataset<f32>, how: Scale) -> Scaler {
+        if train.x.nrows() == 0 {
+            return Scaler::Identity;
+        }
+        match how {
+            Scale::None => Scaler::Identity,
+            Scale::Unit => {
+                let max = train.x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                if max > 0.0 && max.is_finite() {
+                    Scaler::Divide(max)
+                } else {
+                    Scaler::Identity
+                }
+            }
+            Scale::Standard => {
+                let n = train.x.nrows() as f64;
+                let stats = (0..train.x.ncols())
+                    .map(|c| {
+                        let col = train.x.column(c);
+                        let mean = col.iter().map(|&v| v as f64).sum::<f64>() / n;
+                        let var = col.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+                        (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
+                    })
+                    .collect();
+                Scaler::Standard(stats)
             }
         }
-        Scale::Standard => {
-            let n = train.x.nrows() as f64;
-            for c in 0..train.x.ncols() {
-                let col = train.x.column(c);
-                let mean = col.iter().map(|&v| v as f64).sum::<f64>() / n;
-                let var = col.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-                let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-                let f = |v: &mut f32| *v = ((*v as f64 - mean) / sd) as f32;
-                train.x.column_mut(c).iter_mut().for_each(f);
-                if c < test.x.ncols() {
-                    test.x.column_mut(c).iter_mut().for_each(f);
+    }
+
+    /// Scales `d` in place.
+    pub fn apply(&self, d: &mut Dataset<f32>) {
+        match self {
+            Scaler::Identity => {}
+            Scaler::Divide(max) => d.x.mapv_inplace(|v| v / max),
+            Scaler::Standard(stats) => {
+                for (c, &(mean, sd)) in stats.iter().enumerate().take(d.x.ncols()) {
+                    d.x.column_mut(c).iter_mut().for_each(|v| *v = ((*v as f64 - mean) / sd) as f32);
                 }
             }
         }

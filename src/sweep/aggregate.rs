@@ -95,6 +95,13 @@ pub struct PointSummary {
     /// Best test metric over epochs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_test_metric: Option<Quantiles>,
+    /// 95% interval of the mean final test metric over seeds (normal
+    /// approximation: mean ± 1.96 · s / √n, s the sample standard deviation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_metric_mean_ci: Option<[f64; 2]>,
+    /// Final metric on the validation set (the best point is picked on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_validation_metric: Option<Quantiles>,
     /// Curves per recorded epoch.
     pub curves: PointCurves,
     /// Fraction of runs converged by each recorded epoch.
@@ -204,7 +211,7 @@ fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
     let (solved_lo, solved_hi) = wilson(runs.converged_at_end, n, Z95);
     let [converged, transient, plateau, slow, diverged] = runs.classes;
     let etc: Vec<f64> = runs.epochs_to_converge.iter().map(|&e| e as f64).collect();
-    let [train_loss, train_metric, test_loss, test_metric, best_test] =
+    let [train_loss, train_metric, test_loss, test_metric, best_test, validation] =
         runs.finals.each_ref().map(|v| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
     let len = plan.record_epochs.len();
     let has_test = plan.datasets[0].test.is_some();
@@ -246,6 +253,13 @@ fn summarise(plan: &Plan, point: usize, mut runs: PointRuns) -> PointSummary {
         final_test_loss: has_test.then(|| MeanStd::of(&test_loss)).flatten(),
         final_test_metric: has_test.then(|| Quantiles::of(&test_metric)).flatten(),
         best_test_metric: has_test.then(|| Quantiles::of(&best_test)).flatten(),
+        test_metric_mean_ci: has_test.then(|| MeanStd::of(&test_metric)).flatten().filter(|m| m.n > 1).map(|m| {
+            // The sample standard deviation (n − 1) from the population one.
+            let sd = m.std * (m.n as f64 / (m.n - 1) as f64).sqrt();
+            let half = Z95 * sd / (m.n as f64).sqrt();
+            [m.mean - half, m.mean + half]
+        }),
+        final_validation_metric: Quantiles::of(&validation),
         curves,
         converged_by_epoch,
     }

@@ -72,6 +72,10 @@ pub enum ProblemConfig {
         /// Seed of the split (defaults to base_seed).
         #[serde(default)]
         split_seed: Option<u64>,
+        /// Fraction of the training data held out for validation, on which
+        /// the best grid point is picked (stratified; default 0.1; 0: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<f64>,
     },
     /// MNIST from its IDX files.
     Mnist {
@@ -80,6 +84,10 @@ pub enum ProblemConfig {
         /// Feature scaling.
         #[serde(default = "default_scale")]
         scale: Scale,
+        /// Fraction of the training data held out for validation, on which
+        /// the best grid point is picked (stratified; default 0.1; 0: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<f64>,
     },
     /// CIFAR-10 from its binary batches.
     Cifar10 {
@@ -88,6 +96,10 @@ pub enum ProblemConfig {
         /// Feature scaling.
         #[serde(default = "default_scale")]
         scale: Scale,
+        /// Fraction of the training data held out for validation, on which
+        /// the best grid point is picked (stratified; default 0.1; 0: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<f64>,
     },
     /// A CSV file with a header and a label column.
     Csv {
@@ -104,6 +116,10 @@ pub enum ProblemConfig {
         /// Seed of the split (defaults to base_seed).
         #[serde(default)]
         split_seed: Option<u64>,
+        /// Fraction of the training data held out for validation, on which
+        /// the best grid point is picked (stratified; default 0.1; 0: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<f64>,
     },
 }
 

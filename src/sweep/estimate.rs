@@ -67,6 +67,7 @@ fn typical_record(plan: &Plan, run: usize, weights: bool) -> RunRecord {
         final_test_loss: has_test.then_some(0.123_456_79),
         final_test_metric: has_test.then_some(0.123_456_79),
         best_test_metric: has_test.then_some(0.123_456_79),
+        final_validation_metric: has_test.then_some(0.123_456_79),
         curves: Curves {
             train_loss: curve(),
             train_metric: curve(),

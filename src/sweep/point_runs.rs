@@ -15,8 +15,8 @@ use super::record::{Class, Outcome, RunRecord};
 /// test metric.
 pub const CURVES: usize = 4;
 /// Final figures in a record, in this order: train loss, train metric, test
-/// loss, test metric, best test metric.
-pub const FINALS: usize = 5;
+/// loss, test metric, best test metric, validation metric.
+pub const FINALS: usize = 6;
 
 /// An integer that orders f32 values as `f32::total_cmp` does (flip the
 /// magnitude bits of negative values); widening to f64 keeps that order, so
@@ -109,8 +109,14 @@ impl PointRuns {
         self.converged_at_end += usize::from(r.converged_at_end);
         self.classes[Class::ALL.iter().position(|&c| c == r.outcome).expect("every class is listed")] += 1;
         self.epochs_to_converge.extend(r.epochs_to_converge.map(|e| e as u32));
-        let finals =
-            [r.final_train_loss, r.final_train_metric, r.final_test_loss, r.final_test_metric, r.best_test_metric];
+        let finals = [
+            r.final_train_loss,
+            r.final_train_metric,
+            r.final_test_loss,
+            r.final_test_metric,
+            r.best_test_metric,
+            r.final_validation_metric,
+        ];
         for (column, v) in self.finals.iter_mut().zip(finals) {
             column.extend(v);
         }

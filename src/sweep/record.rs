@@ -140,6 +140,10 @@ pub struct RunRecord {
     pub final_test_metric: Option<f32>,
     /// Best test metric over all epochs.
     pub best_test_metric: Option<f32>,
+    /// Metric on the validation set after the last epoch (problems with a
+    /// test set); the best grid point is picked on it, not on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_validation_metric: Option<f32>,
     /// Recorded curves.
     pub curves: Curves,
     /// Final parameters (per Dense layer: weights row-major, then biases), kept for the first seeds of each point.

@@ -7,6 +7,7 @@ use super::config::Count;
 use super::estimate::{estimate, human_bytes};
 use super::grid::Grid;
 use super::manifest::Manifest;
+use super::measure::Criterion;
 use super::plan::Plan;
 use std::fmt::Write;
 use std::path::Path;
@@ -110,6 +111,10 @@ pub struct Ranking {
     axes: Grid,
     count: Count,
     epochs: usize,
+    /// The metric's name and whether higher is better (for the validation pick).
+    metric: (&'static str, bool),
+    /// The point with the best mean validation metric: (mean, point, test mean, its interval, seeds).
+    best_validation: Option<(f64, usize, f64, [f64; 2], usize)>,
     n: usize,
     points: usize,
     best: Vec<Brief>,
@@ -124,8 +129,30 @@ fn table_order(a: &Brief, b: &Brief) -> std::cmp::Ordering {
 impl Ranking {
     /// An empty ranking of the points of `axes` by the rate `count` names,
     /// keeping `n` at each end (`epochs`: the budget, for censored medians).
-    pub fn new(axes: &Grid, count: Count, epochs: usize, n: usize) -> Self {
-        Ranking { axes: axes.clone(), count, epochs, n, points: 0, best: Vec::new(), worst: Vec::new() }
+    pub fn new(axes: &Grid, criterion: &Criterion, epochs: usize, n: usize) -> Self {
+        Ranking {
+            axes: axes.clone(),
+            count: criterion.count,
+            epochs,
+            metric: (criterion.metric.name(), criterion.metric.higher_is_better()),
+            best_validation: None,
+            n,
+            points: 0,
+            best: Vec::new(),
+            worst: Vec::new(),
+        }
+    }
+
+    /// Keeps the point with the best mean validation metric (first wins ties).
+    fn offer_validation(&mut self, p: &PointSummary) {
+        let (Some(v), Some(t), Some(ci)) = (&p.final_validation_metric, &p.final_test_metric, p.test_metric_mean_ci)
+        else {
+            return;
+        };
+        let better = |a: f64, b: f64| if self.metric.1 { a > b } else { a < b };
+        if self.best_validation.is_none_or(|b| better(v.mean, b.0)) {
+            self.best_validation = Some((v.mean, p.point, t.mean, ci, p.runs));
+        }
     }
 
     /// Takes one point into account.
@@ -145,6 +172,7 @@ impl Ranking {
             median_all: p.median_epochs_all,
         };
         self.points += 1;
+        self.offer_validation(p);
         let at = self.best.partition_point(|x| table_order(x, &b).is_lt());
         if at < self.n {
             self.best.insert(at, b.clone());
@@ -225,6 +253,23 @@ pub fn final_table(ranking: &Ranking) -> String {
         let _ = writeln!(s, "… {left_out} more grid points …");
     }
     worst.into_iter().for_each(|p| row(&mut s, p));
+    if let Some((v, point, t, ci, seeds)) = ranking.best_validation {
+        let at: Vec<String> = g
+            .axes()
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.values.len() > 1)
+            .map(|(i, a)| format!("{}={}", a.name, cell(point, i)))
+            .collect();
+        let name = ranking.metric.0;
+        let _ = writeln!(
+            s,
+            "best point on the validation split ({name} {v:.4}): {}\n  its test {name}: {t:.4} (95% interval of the mean over {seeds} seeds: {:.4}–{:.4}); picked without looking at the test set",
+            at.join(" "),
+            ci[0],
+            ci[1]
+        );
+    }
     s
 }
 

@@ -54,7 +54,7 @@ impl<'p> Summing<'p> {
             json,
             csv,
             next: 0,
-            ranking: Ranking::new(&plan.grid, plan.criterion.count, plan.epochs, TABLE_ROWS),
+            ranking: Ranking::new(&plan.grid, &plan.criterion, plan.epochs, TABLE_ROWS),
             hold: plan.adaptive.is_some(),
         })
     }

@@ -146,7 +146,13 @@ impl<'p> Tracker<'p> {
 
     /// The records of runs `runs` (member k is run `runs[k]`, seeded `seeds[k]`)
     /// once `ens` has trained; final weights for the first seeds of each point.
-    pub fn records(self, runs: &[usize], seeds: &[u64], ens: &Ensemble<f32>) -> Vec<RunRecord> {
+    pub fn records(
+        self,
+        runs: &[usize],
+        seeds: &[u64],
+        ens: &Ensemble<f32>,
+        validation: Option<&[f32]>,
+    ) -> Vec<RunRecord> {
         let plan = self.plan;
         // One point's parameters serve all its seeds.
         let mut params: Option<(usize, crate::sweep::grid::Params)> = None;
@@ -181,6 +187,7 @@ impl<'p> Tracker<'p> {
                     final_test_loss: last.and_then(|l| l.2),
                     final_test_metric: last.and_then(|l| l.3),
                     best_test_metric: if diverged { None } else { tr.best_test },
+                    final_validation_metric: validation.filter(|_| !diverged).map(|v| v[k]),
                     curves: tr.curves,
                     weights: (seed_index < plan.keep_weights && !diverged).then(|| ens.params(k)),
                 }

@@ -39,7 +39,15 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
     };
     let mut tracker = Tracker::new(plan, runs.len(), cfg.test.is_some());
     ens.fit_members(data.train.x.view(), data.train.y.view(), &cfg, &optimizers, |r| tracker.on_epoch(r))?;
-    Ok(tracker.records(&runs, &seeds, &ens))
+    let validation = match &data.validation {
+        Some(v) => {
+            let last = ens.layers().len() - 1;
+            let outputs = ens.forward_upto(last, v.x.view())?;
+            Some(outputs.iter().map(|o| plan.metric.value(o.view(), v.y.view())).collect::<Vec<f32>>())
+        }
+        None => None,
+    };
+    Ok(tracker.records(&runs, &seeds, &ens, validation.as_deref()))
 }
 
 /// The initial parameters of run `run` (laid out as [`Ensemble::params`]):
