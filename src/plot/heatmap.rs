@@ -75,7 +75,7 @@ pub fn figures(r: &Results) -> Vec<Figure> {
                 stem: format!("rate_heatmap_{}{}", crate::sweep::names::slug(&arch), r.group_slug(group, gi, groups.len())),
                 heading: format!("{} of {arch}{label}", r.summary.criterion.count.title()),
                 caption: format!(
-                    "Fraction of the {} seeds per grid point that reached {} within {} epochs, by {x} (columns) and {y} (rows){panels}{rows}. Brighter is better: read along a row for the effect of the {x}, up a column for the {y}.",
+                    "Fraction of the {} seeds per grid point that reached {} within {} epochs, by {x} (columns) and {y} (rows){panels}{rows}. Brighter is better: read along a row for the effect of the {x}, up a column for the {y}. Outlined cells have a 95% Wilson interval that reaches the best cell's: the data cannot tell them from the best.",
                     r.summary.seeds,
                     r.criterion(),
                     r.summary.epochs,
@@ -95,7 +95,7 @@ impl Heatmap {
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let (g, v) = (&r.summary.axes, &r.view);
         let arch = v.arch.label(g, self.arch);
-        let subtitle = r.rate_subtitle(&self.facets);
+        let subtitle = format!("{} · outlined: interval reaches the best cell's", r.rate_subtitle(&self.facets));
         let count = r.summary.criterion.count;
         let body = style::header(root, &format!("{} — {arch}", count.title()), &subtitle, &[])?;
         let l = self.layout;
@@ -107,8 +107,18 @@ impl Heatmap {
         let cell_font = ((l.cell.0 as f64 / 3.6).min(l.cell.1 as f64 / 2.0).min(16.0) as u32) & !1;
         let many = self.facets.len() > 1;
         let n = if many { self.facets.len() * n_z } else { n_z };
+        let panel_of = |k: usize| if many { (self.facets[k / n_z], k % n_z) } else { (self.facets[0], k) };
+        // The best cell of the figure: cells whose interval reaches its lower end are outlined.
+        let best_low = (0..n)
+            .flat_map(|k| (0..n_x).flat_map(move |i| (0..n_y).map(move |j| (k, i, j))))
+            .filter_map(|(k, i, j)| {
+                let (facet, z) = panel_of(k);
+                r.at(Coord { arch: self.arch, facet, x: i, y: j, z }).map(|p| p.rate(count))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|best| best.1);
         for (k, area) in panels.iter().enumerate().take(n) {
-            let (facet, z) = if many { (self.facets[k / n_z], k % n_z) } else { (self.facets[0], k) };
+            let (facet, z) = panel_of(k);
             let mut captions = Vec::new();
             if many {
                 captions.push((r.facet_label(facet), INK));
@@ -133,6 +143,11 @@ impl Heatmap {
                     let mut rect = Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], fill.filled());
                     rect.set_margin(1, 1, 1, 1);
                     chart.draw_series(std::iter::once(rect))?;
+                    if p.zip(best_low).is_some_and(|(p, low)| p.rate(count).2 >= low) {
+                        let mut edge = Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], INK.stroke_width(3));
+                        edge.set_margin(3, 3, 3, 3);
+                        chart.draw_series(std::iter::once(edge))?;
+                    }
                     if cell_font >= 10 {
                         let (cx, cy) = chart.backend_coord(&(x0 + 0.5, y0 + 0.5));
                         let label = p.map_or("n/a".to_string(), |p| style::rate(p.rate(count).0));

@@ -74,6 +74,9 @@ pub struct Manifest {
     /// this attempt started; absent for a run that started afresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_runs: Option<usize>,
+    /// Training samples a network sees per epoch (one data set only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_samples: Option<usize>,
     /// Seeds a point had before this run grew the folder to `seeds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grown_from_seeds: Option<usize>,
@@ -114,6 +117,7 @@ impl Manifest {
             shard: None,
             resumed_runs: None,
             grown_from_seeds: None,
+            train_samples: (plan.datasets.len() == 1).then(|| plan.datasets[0].train.x.nrows()),
             merged: None,
         }
     }

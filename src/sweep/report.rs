@@ -101,6 +101,8 @@ pub struct Brief {
     pub median_epochs: Option<f64>,
     /// Median epochs to converge over all runs (None: censored).
     pub median_all: Option<f64>,
+    /// Mean final test metric (problems with a test set).
+    pub test: Option<f64>,
 }
 
 /// The best and the worst `n` grid points by convergence rate (ties by point
@@ -119,11 +121,15 @@ pub struct Ranking {
     points: usize,
     best: Vec<Brief>,
     worst: Vec<Brief>,
+    /// The lowest rate seen and how many points have it.
+    lowest: Option<(f64, usize)>,
 }
 
-/// The table's order: higher rate first, then lower point index.
+/// The table's order: higher rate first, then faster (median epochs among
+/// converged, none last), then lower point index.
 fn table_order(a: &Brief, b: &Brief) -> std::cmp::Ordering {
-    b.rate.total_cmp(&a.rate).then(a.point.cmp(&b.point))
+    let epochs = |x: &Brief| x.median_epochs.unwrap_or(f64::INFINITY);
+    b.rate.total_cmp(&a.rate).then(epochs(a).total_cmp(&epochs(b))).then(a.point.cmp(&b.point))
 }
 
 impl Ranking {
@@ -140,6 +146,7 @@ impl Ranking {
             points: 0,
             best: Vec::new(),
             worst: Vec::new(),
+            lowest: None,
         }
     }
 
@@ -170,8 +177,14 @@ impl Ranking {
             other,
             median_epochs: p.epochs_to_converge.as_ref().map(|q| q.median),
             median_all: p.median_epochs_all,
+            test: p.final_test_metric.as_ref().map(|q| q.mean),
         };
         self.points += 1;
+        self.lowest = match self.lowest {
+            Some((low, k)) if b.rate == low => Some((low, k + 1)),
+            Some((low, k)) if b.rate > low => Some((low, k)),
+            _ => Some((b.rate, 1)),
+        };
         self.offer_validation(p);
         let at = self.best.partition_point(|x| table_order(x, &b).is_lt());
         if at < self.n {
@@ -187,17 +200,43 @@ impl Ranking {
         }
     }
 
-    /// The rows to show in order, and how many points are left out between
-    /// the best and the worst (0 when every point is shown).
-    fn rows(&self) -> (Vec<&Brief>, Vec<&Brief>, usize) {
+    /// The lines of the table in order: rows, and "more points" notes.
+    /// Past 2n points: the best n, a count of those left out, the worst
+    /// ones above the lowest rate, and the points tied at the lowest rate as
+    /// one row and a count.
+    fn lines(&self) -> Vec<Line<'_>> {
         if self.points <= 2 * self.n {
             let mut all: Vec<&Brief> = self.best.iter().chain(&self.worst).collect();
             all.sort_by(|a, b| table_order(a, b));
             all.dedup_by_key(|b| b.point);
-            return (all, Vec::new(), 0);
+            return all.into_iter().map(Line::Row).collect();
         }
-        (self.best.iter().collect(), self.worst.iter().collect(), self.points - 2 * self.n)
+        let (low, ties) = self.lowest.unwrap_or((f64::NAN, 0));
+        let tied_in_best = self.best.iter().filter(|b| b.rate == low).count();
+        let tied = ties - tied_in_best;
+        let above: Vec<&Brief> = self.worst.iter().filter(|b| b.rate != low).collect();
+        let mut out: Vec<Line> = self.best.iter().map(Line::Row).collect();
+        let middle = self.points - self.best.len() - above.len() - tied;
+        if middle > 0 {
+            out.push(Line::More(middle, None));
+        }
+        out.extend(above.into_iter().map(Line::Row));
+        if let Some(first) = self.worst.iter().find(|b| b.rate == low).filter(|_| tied > 0) {
+            out.push(Line::Row(first));
+            if tied > 1 {
+                out.push(Line::More(tied - 1, Some(low)));
+            }
+        }
+        out
     }
+}
+
+/// A line of the final table.
+enum Line<'a> {
+    /// A grid point.
+    Row(&'a Brief),
+    /// Points left out, all at this rate when given.
+    More(usize, Option<f64>),
 }
 
 /// The best and worst grid points of a ranking by its rate. Columns: every
@@ -220,21 +259,36 @@ pub fn final_table(ranking: &Ranking) -> String {
         })
         .collect();
     let mut s = String::new();
-    for (&i, w) in shown.iter().zip(&widths) {
-        let _ = write!(s, "{:<w$} ", g.axes()[i].name);
-    }
     let (lead, other) = match ranking.count {
         Count::FirstHit => ("met", "at end"),
         Count::AtEnd => ("at end", "met"),
     };
-    let _ = writeln!(s, "{lead:>6}  {:<15} {other:>6}  {:>10} {:>10}", "95% CI", "median ep.", "median all");
+    let _ = writeln!(
+        s,
+        "(met: the criterion met at some epoch; at end: still met after the last epoch; median epochs among the converged runs, and over all runs)"
+    );
+    for (&i, w) in shown.iter().zip(&widths) {
+        let _ = write!(s, "{:<w$} ", g.axes()[i].name);
+    }
+    let with_test = ranking.best.iter().any(|b| b.test.is_some());
+    let test_head = if with_test { format!("  {:>9}", format!("test {}", ranking.metric.0)) } else { String::new() };
+    let _ = writeln!(
+        s,
+        "{lead:>6}  {:<15} {other:>6}  {:>22} {:>16}{test_head}",
+        "95% CI", "median among converged", "median all runs"
+    );
     let row = |s: &mut String, p: &Brief| {
         for (&a, w) in shown.iter().zip(&widths) {
             let _ = write!(s, "{:<w$} ", cell(p.point, a));
         }
+        let test = match (with_test, p.test) {
+            (true, Some(t)) => format!("  {t:>9.4}"),
+            (true, None) => format!("  {:>9}", "-"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "{:>6.3}  [{:.3}, {:.3}] {:>6.3}  {:>10} {:>10}",
+            "{:>6.3}  [{:.3}, {:.3}] {:>6.3}  {:>22} {:>16}{test}",
             p.rate,
             p.ci.0,
             p.ci.1,
@@ -243,16 +297,17 @@ pub fn final_table(ranking: &Ranking) -> String {
             p.median_all.map_or(format!(">{}", ranking.epochs), |m| format!("{m:.0}"))
         );
     };
-    let (best, worst, left_out) = ranking.rows();
-    let _ = writeln!(
-        s,
-        "(met: converged at some epoch; at end: still converged after the last; median ep.: among converged runs; median all: over all runs)"
-    );
-    best.into_iter().for_each(|p| row(&mut s, p));
-    if left_out > 0 {
-        let _ = writeln!(s, "… {left_out} more grid points …");
+    for line in ranking.lines() {
+        match line {
+            Line::Row(p) => row(&mut s, p),
+            Line::More(k, None) => {
+                let _ = writeln!(s, "… {k} more grid points …");
+            }
+            Line::More(k, Some(rate)) => {
+                let _ = writeln!(s, "… {k} more grid points at {rate:.3} …");
+            }
+        }
     }
-    worst.into_iter().for_each(|p| row(&mut s, p));
     if let Some((v, point, t, ci, seeds)) = ranking.best_validation {
         let at: Vec<String> = g
             .axes()
@@ -290,10 +345,16 @@ pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
             None if kept > 0 => format!(" (resumed: {kept} runs kept)"),
             None => String::new(),
         };
+        let rate = m.network_epochs_per_second.unwrap_or(0.0);
+        // Data problems: what a network-epoch is made of, in samples.
+        let samples = match m.train_samples {
+            Some(n) if n >= 100 => format!(" ({} samples/s)", human_rate(rate * n as f64)),
+            _ => String::new(),
+        };
         format!(
-            "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s on {}\n",
+            "{trained} runs × {} epochs in {wall:.2} s{resumed}: {} network-epochs/s{samples} on {}\n",
             m.epochs,
-            human_rate(m.network_epochs_per_second.unwrap_or(0.0)),
+            human_rate(rate),
             threads(m.threads)
         )
     };
