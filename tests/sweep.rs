@@ -70,7 +70,11 @@ fn grid_expands_in_documented_order_with_paired_seeds() {
     // record_every = k keeps every k-th epoch and the last.
     let plan = sweep::load_plan(&file, &["record_every=100".into()]).unwrap();
     assert_eq!(plan.record_epochs, vec![1, 101, 201, 300]);
-    assert_eq!(sweep::load_plan(&file, &[]).unwrap().record_epochs.len(), 300, "300 epochs: every epoch kept");
+    // By default about record.points (200) epochs, log-spaced: every early one.
+    let log = sweep::load_plan(&file, &[]).unwrap().record_epochs;
+    assert!(log.len() <= 200 && log[..50] == (1..=50).collect::<Vec<_>>()[..] && log.last() == Some(&300));
+    let linear = sweep::load_plan(&file, &["record.spacing=\"linear\"".into()]).unwrap().record_epochs;
+    assert_eq!(linear.len(), 300, "300 epochs, 200 points evenly: every epoch kept");
 }
 
 #[test]

@@ -407,6 +407,17 @@ impl Count {
     }
 }
 
+/// How recorded epochs are spread over training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Spacing {
+    /// Every early epoch, then geometrically spaced: even on a log axis.
+    #[default]
+    Log,
+    /// Evenly spaced.
+    Linear,
+}
+
 /// Seeds per grid point.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -460,9 +471,12 @@ pub struct RecordConfig {
     /// About this many evenly spaced points per curve (first and last epoch always kept).
     #[serde(default = "default_points")]
     pub points: usize,
-    /// Record every k-th epoch instead (overrides `points`).
+    /// Record every k-th epoch instead (overrides `points` and `spacing`).
     #[serde(default)]
     pub every: Option<usize>,
+    /// How the `points` recorded epochs are spread (default: log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spacing: Option<Spacing>,
     /// Keep the final weights of the first this-many seeds of each grid point.
     #[serde(default = "default_weights")]
     pub weights: usize,
@@ -477,6 +491,6 @@ fn default_weights() -> usize {
 
 impl Default for RecordConfig {
     fn default() -> Self {
-        RecordConfig { points: default_points(), every: None, weights: default_weights() }
+        RecordConfig { points: default_points(), every: None, spacing: None, weights: default_weights() }
     }
 }

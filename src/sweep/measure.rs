@@ -2,7 +2,7 @@
 //! with defaults per metric), the loss/metric pairs that fit, and the
 //! epochs at which curves are recorded.
 
-use super::config::{Count, ExperimentFile, RecordConfig, Split};
+use super::config::{Count, ExperimentFile, RecordConfig, Spacing, Split};
 use super::error::SweepError;
 use super::plan::MAX_RECORDED;
 use super::problem::ProblemData;
@@ -105,12 +105,51 @@ pub fn criterion(file: &ExperimentFile, data: &ProblemData) -> Result<Criterion,
     Ok(c)
 }
 
+/// About `points` epochs from 1 to `epochs`, first and last included: every
+/// epoch at first, then each one the previous times a fixed ratio (rounded
+/// up, at least one more), the ratio the largest whose sequence fits in
+/// `points` (found by bisection: the same floats, the same epochs).
+fn log_epochs(epochs: usize, points: usize) -> Vec<usize> {
+    if points >= epochs {
+        return (1..=epochs).collect();
+    }
+    let sequence = |ratio: f64| -> Vec<usize> {
+        let mut v = vec![1usize];
+        loop {
+            let last = *v.last().expect("not empty");
+            let next = ((last as f64 * ratio).ceil() as usize).max(last + 1);
+            if next >= epochs {
+                v.push(epochs);
+                return v;
+            }
+            v.push(next);
+        }
+    };
+    // A larger ratio gives fewer epochs: find the smallest ratio that fits.
+    let (mut lo, mut hi) = (1.0f64, epochs as f64);
+    for _ in 0..64 {
+        let mid = (lo + hi) / 2.0;
+        if sequence(mid).len() <= points {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    sequence(hi)
+}
+
 /// The epochs kept in curves: every k-th from 1, plus the last.
 pub fn record_epochs(epochs: usize, r: &RecordConfig) -> Result<Vec<usize>, SweepError> {
     let every = match r.every {
         Some(0) => return Err(err("record.every = 0: record at least every epoch (1)")),
         Some(k) => k,
         None if r.points < 2 => return Err(err(format!("record.points = {}: keep at least 2 points", r.points))),
+        None if r.spacing.unwrap_or_default() == Spacing::Log => {
+            if r.points > MAX_RECORDED {
+                return Err(err(format!("record.points = {} is more than {MAX_RECORDED}", r.points)));
+            }
+            return Ok(log_epochs(epochs, r.points));
+        }
         None => ((epochs - 1) / (r.points - 1)).max(1),
     };
     if epochs / every > MAX_RECORDED {
@@ -137,7 +176,26 @@ mod tests {
         assert_eq!(*v.last().unwrap(), 2000);
         assert!((195..=205).contains(&v.len()), "{}", v.len());
         assert_eq!(record_epochs(5, &r).unwrap(), vec![1, 2, 3, 4, 5]);
-        let every = RecordConfig { every: Some(3), ..r };
+        let every = RecordConfig { every: Some(3), ..r.clone() };
         assert_eq!(record_epochs(10, &every).unwrap(), vec![1, 4, 7, 10]);
+        let linear = RecordConfig { spacing: Some(Spacing::Linear), points: 5, ..r };
+        assert_eq!(record_epochs(9, &linear).unwrap(), vec![1, 3, 5, 7, 9]);
+    }
+
+    #[test]
+    fn log_spacing_keeps_every_early_epoch_then_grows_geometrically() {
+        let v = log_epochs(2000, 200);
+        assert!(v.len() <= 200 && v.len() >= 190, "{}", v.len());
+        assert_eq!((v[0], *v.last().unwrap()), (1, 2000));
+        // Every early epoch (the best XOR point converges at a median of 25).
+        assert_eq!(&v[..30], &(1..=30).collect::<Vec<_>>()[..]);
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
+        // Geometric later: the gaps grow.
+        let gaps: Vec<usize> = v.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps[gaps.len() - 2] > 10 * gaps[40], "{gaps:?}");
+        assert_eq!(log_epochs(10, 200), (1..=10).collect::<Vec<_>>());
+        assert_eq!(log_epochs(1000, 2), vec![1, 1000]);
+        let few = log_epochs(1000, 10);
+        assert!(few.len() <= 10 && few.len() >= 8 && few[0] == 1 && *few.last().unwrap() == 1000, "{few:?}");
     }
 }
