@@ -117,6 +117,11 @@ pub fn compare(
     if !no_plot {
         let path = plot::compare::draw(dir, &file, &grid, format).map_err(after_results)?;
         crate::say!("wrote {}", path.display());
+        // The report page links the comparisons: draw it again where there is one.
+        if dir.join("plots").join("index.html").is_file() && plot::too_large(dir).is_none() {
+            let n = plot::plot_dir(dir, &PlotOptions { format, ..PlotOptions::default() }).map_err(after_results)?;
+            crate::say!("redrew {n} plots and the report page, which now links this comparison");
+        }
     }
     Ok(())
 }
