@@ -194,3 +194,33 @@ fn bad_folders_are_rejected_with_exit_code_2() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("summary.json") && err.contains("truncated"), "{err}");
 }
+
+#[test]
+fn the_report_page_ranks_every_point_and_links_the_data_and_the_slice_can_be_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    sweep_into(&out, &["seeds=6", "training.epochs=80", "grid.lr=[0.1,1.0]", "grid.l1=[0.0]"]);
+    plot_dir(&out, &PlotOptions::default()).unwrap();
+    let page = std::fs::read_to_string(out.join("plots/index.html")).unwrap();
+    // 2 architectures × 2 lr × 4 l2 points, one table row each; links to the data files.
+    assert_eq!(page.matches("<tr><td data-v=").count(), 16, "one row per point");
+    for f in ["../summary.csv", "../summary.json", "../manifest.json", "../runs.jsonl"] {
+        assert!(page.contains(&format!("href=\"{f}\"")), "{f}");
+    }
+    assert!(page.contains("wall time") && page.contains("build") && page.contains("<script>"));
+    assert!(page.contains("data-key=\"rate\""));
+    // A comparison is linked once `sweep compare` has drawn it (it redraws the page).
+    let bin = env!("CARGO_BIN_EXE_sweep");
+    let status = Command::new(bin).args(["compare", "--along", "l2"]).arg(&out).output().unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let page = std::fs::read_to_string(out.join("plots/index.html")).unwrap();
+    assert!(page.contains("src=\"../compare-l2.png\"") && page.contains("href=\"../compare-l2.csv\""));
+    // --at picks the slice; a bad one is refused with exit code 2.
+    let run = |args: &[&str]| Command::new(bin).arg("plot").arg(&out).args(args).output().unwrap();
+    assert!(run(&["--at", "l2=0.1"]).status.success());
+    let bad = run(&["--at", "lr=0.1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("drawn as the lines"));
+    assert_eq!(run(&["--at", "l2=0.5"]).status.code(), Some(2));
+    assert_eq!(run(&["--at", "l2"]).status.code(), Some(2));
+}

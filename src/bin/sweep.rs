@@ -102,7 +102,22 @@ enum Command {
         /// Axis of the heatmap rows (default: the next varying numeric axis, l2 first).
         #[arg(long, value_name = "AXIS")]
         y: Option<String>,
+        /// The slice of the learning curves and time to converge, e.g. l2=0.01,l1=0 (default: the best point's).
+        #[arg(long, value_name = "AXIS=VALUE,…")]
+        at: Option<String>,
     },
+}
+
+/// `l2=0.01,l1=0` as (axis, value) pairs.
+fn parse_at(s: &str) -> Result<Vec<(String, String)>, String> {
+    s.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(format!("`{pair}` is not AXIS=VALUE (e.g. --at l2=0.01,l1=0)")),
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -115,7 +130,10 @@ fn main() -> ExitCode {
             cli::compare(&dir, &CompareOptions { along, baseline }, format, no_plot)
         }
         Command::Validate { file, set } => cli::validate(&file, &set),
-        Command::Plot { path, format, x, y } => cli::plot(&path, &PlotOptions { format, x, y }),
+        Command::Plot { path, format, x, y, at } => match at.as_deref().map(parse_at).transpose() {
+            Ok(at) => cli::plot(&path, &PlotOptions { format, x, y, at: at.unwrap_or_default() }),
+            Err(msg) => Err(netsweep::sweep::SweepError::Config(format!("--at: {msg}"))),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,10 +43,12 @@ pub fn epoch_axis(record_epochs: &[usize], epochs: usize) -> (Axis, fn(f64) -> f
 
 /// The (y, z) setting and facet the figures of this kind show, in words.
 pub fn setting(r: &Results) -> (usize, usize, String) {
-    let (j, l) = r.base_yz();
+    let (j, l) = (r.slice.y, r.slice.z);
     let (g, v) = (&r.summary.axes, &r.view);
-    let parts: Vec<String> =
-        [v.y.caption(g, j), v.z.caption(g, l), r.facet_full(0)].into_iter().filter(|s| !s.is_empty()).collect();
+    let parts: Vec<String> = [v.y.caption(g, j), v.z.caption(g, l), r.facet_full(r.slice.facet)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
     (j, l, parts.join(" · "))
 }
 
@@ -75,7 +77,7 @@ pub fn figure(r: &Results) -> Figure {
     Figure {
         stem: "learning_curves".into(),
         heading: format!("Learning curves ({setting})"),
-        caption: format!("Training loss (top, log scale) and training metric (bottom) per epoch for each {}: the line is the median over seeds, the band spans the 10th to 90th percentile. Curves stop where every run has diverged.", r.view.x.title(&r.summary.axes)),
+        caption: format!("Training loss (top, log scale) and training metric (bottom) per epoch for each {}: the line is the median over seeds; with at most {MAX_BANDS} lines a panel, a band spans the 10th to 90th percentile. Curves stop where every run has diverged.", r.view.x.title(&r.summary.axes)),
         size: (w, h),
         kind: Kind::Curves(Curves { cols }),
     }
@@ -163,11 +165,15 @@ fn metric_axis(shown: &[&PointSummary], metric: Metric, has_test: bool) -> Axis 
     ax
 }
 
+/// Most lines per panel drawn with their percentile bands: past it the
+/// overlapping bands turn to mud, and only the medians are drawn.
+const MAX_BANDS: usize = 2;
+
 /// Draws a panel's lines: every band first (so no band hides a median),
 /// then the medians (a lone value as a dot) and the dashed test medians.
 fn draw_lines<DB: DrawingBackend>(chart: &mut Chart<DB>, lines: &[Line], xs: &[f64], log: bool) -> PResult {
     let tr = |v: Option<f64>| if log { log_pos(v) } else { finite(v) };
-    for (c, train, _) in lines {
+    for (c, train, _) in lines.iter().filter(|_| lines.len() <= MAX_BANDS) {
         let both = train.p10.iter().zip(&train.p90).map(|(lo, hi)| tr(*lo).zip(tr(*hi)));
         for seg in segments(both) {
             let band: Vec<(f64, f64)> = seg
@@ -201,10 +207,11 @@ impl Curves {
         let (g, v) = (&s.axes, &r.view);
         let (n_arch, n_x) = (v.arch.len(g), v.x.len(g));
         let (j, l, setting) = setting(r);
-        let point = |arch: usize, x: usize| r.at(Coord { arch, facet: 0, x, y: j, z: l });
+        let point = |arch: usize, x: usize| r.at(Coord { arch, facet: r.slice.facet, x, y: j, z: l });
         let shown: Vec<&PointSummary> = (0..n_arch).flat_map(|ai| (0..n_x).filter_map(move |i| point(ai, i))).collect();
         let has_test = shown.iter().any(|p| p.curves.test_loss.is_some());
-        let mut legend = x_legend(r, Mark::LineBand);
+        let banded = n_x <= MAX_BANDS;
+        let mut legend = x_legend(r, if banded { Mark::LineBand } else { Mark::Line });
         if has_test {
             legend.push((Mark::Dashed(MUTED), "test set (median)".into()));
         }
@@ -215,7 +222,8 @@ impl Curves {
         let (loss_axis, capped) = loss_axis(&shown, has_test);
         let metric_axis = metric_axis(&shown, metric, has_test);
         let title = format!("Learning curves{}", at_setting(r, j, l));
-        let subtitle = format!("median (line) and 10th–90th percentile (band) over {} seeds · {setting}", s.seeds);
+        let spread = if banded { " and 10th–90th percentile (band)" } else { "" };
+        let subtitle = format!("median (line){spread} over {} seeds · {} · {setting}", s.seeds, r.slice.how);
         let body = style::header(root, &title, &subtitle, &legend)?;
         let rows = 2 * n_arch.div_ceil(self.cols);
         let (panels, _) = style::grid(&body, rows, self.cols, PANEL);

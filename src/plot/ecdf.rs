@@ -38,8 +38,12 @@ impl TimeToConverge {
         let (j, l, setting) = setting(r);
         let legend = x_legend(r, Mark::Line);
         let title = format!("Time to converge{}", at_setting(r, j, l));
-        let subtitle =
-            format!("fraction of {} seeds that reached {} by each epoch · {setting}", s.seeds, r.criterion());
+        let subtitle = format!(
+            "fraction of {} seeds that reached {} by each epoch · {} · {setting}",
+            s.seeds,
+            r.criterion(),
+            r.slice.how
+        );
         let body = style::header(root, &title, &subtitle, &legend)?;
         let rows = n_arch.div_ceil(self.cols);
         let (panels, _) = style::grid(&body, rows, self.cols, PANEL);
@@ -59,7 +63,7 @@ impl TimeToConverge {
             };
             let mut chart = style::panel(area, &spec)?;
             for i in 0..n_x {
-                let Some(p) = r.at(Coord { arch: ai, facet: 0, x: i, y: j, z: l }) else { continue };
+                let Some(p) = r.at(Coord { arch: ai, facet: r.slice.facet, x: i, y: j, z: l }) else { continue };
                 let c = ordered_color(i, n_x);
                 let pts: Vec<(f64, f64)> = xs
                     .iter()

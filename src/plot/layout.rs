@@ -24,8 +24,6 @@ pub enum Mark {
     LineDotBand(RGBColor),
     /// A filled circle with a dark outline.
     Dot(RGBColor),
-    /// A shaded band.
-    Band(RGBColor),
     /// A solid block (a bar's colour).
     Block(RGBColor),
 }
@@ -88,9 +86,6 @@ fn draw_mark<DB: DrawingBackend>(area: &Area<DB>, mark: Mark, (x, y): (i32, i32)
         Mark::Dot(c) => {
             area.draw(&Circle::new((x + 15, y), 7, c.filled()))?;
             area.draw(&Circle::new((x + 15, y), 7, INK.stroke_width(2)))?;
-        }
-        Mark::Band(c) => {
-            area.draw(&Rectangle::new([(x, y - 8), (x + 30, y + 8)], c.mix(0.25).filled()))?;
         }
         Mark::Block(c) => {
             area.draw(&Rectangle::new([(x + 8, y - 8), (x + 24, y + 8)], c.filled()))?;

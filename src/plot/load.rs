@@ -3,7 +3,7 @@
 //! `runs.jsonl` that hold final weights, plus an index from grid points to
 //! their statistics and the facets of the figures (see [`super::view`]).
 
-pub use super::view::{Choice, Coord, Facet, Role, View};
+pub use super::view::{Choice, Coord, Facet, View};
 use crate::sweep::aggregate::{PointSummary, Summary};
 use crate::sweep::estimate::{human_bytes, MAX_PLOTTED_SUMMARY};
 use crate::sweep::manifest::Manifest;
@@ -24,6 +24,8 @@ pub struct Results {
     pub manifest: Option<Manifest>,
     /// Which axis each figure role shows.
     pub view: View,
+    /// The slice the learning-curve and time-to-converge figures show.
+    pub slice: Slice,
     /// Position in `summary.points` of each grid point it holds.
     index: BTreeMap<usize, usize>,
 }
@@ -43,6 +45,20 @@ pub fn too_large(dir: &Path) -> Option<String> {
             human_bytes(MAX_PLOTTED_SUMMARY)
         )
     })
+}
+
+/// A slice of the grid: the y, z and facet coordinates the learning-curve
+/// and time-to-converge figures are drawn at (x and architecture vary).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slice {
+    /// y coordinate.
+    pub y: usize,
+    /// z coordinate.
+    pub z: usize,
+    /// Facet.
+    pub facet: Facet,
+    /// How it was chosen, for subtitles.
+    pub how: String,
 }
 
 /// The message for a folder without summary.json.
@@ -97,9 +113,50 @@ impl Results {
             crate::sweep::manifest::check_hash(&mpath, &m.experiment_hash)?;
         }
         let view = View::new(&summary.axes, choice).map_err(|msg| results_err(dir, msg))?;
-        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, index: BTreeMap::new() };
+        let slice = Slice { y: 0, z: 0, facet: 0, how: String::new() };
+        let mut r = Results { dir: dir.to_path_buf(), summary, manifest, view, slice, index: BTreeMap::new() };
         r.build_index().map_err(|msg| results_err(&path, msg))?;
+        r.slice = r.pick_slice(&choice.at).map_err(|msg| results_err(dir, msg))?;
         Ok(r)
+    }
+
+    /// The slice through the best point (by the leading rate, then fewer
+    /// epochs), with the axes `at` names set to their values.
+    fn pick_slice(&self, at: &[(String, String)]) -> Result<Slice, String> {
+        let count = self.summary.criterion.count;
+        let epochs = |p: &PointSummary| p.epochs_to_converge.as_ref().map_or(f64::INFINITY, |q| q.median);
+        let best = self
+            .summary
+            .points
+            .iter()
+            .min_by(|a, b| {
+                b.rate(count)
+                    .0
+                    .total_cmp(&a.rate(count).0)
+                    .then(epochs(a).total_cmp(&epochs(b)))
+                    .then(a.point.cmp(&b.point))
+            })
+            .ok_or("holds no grid points")?;
+        let g = &self.summary.axes;
+        let mut coords = g.coords(best.point);
+        for (name, value) in at {
+            let (i, axis) = g.axis(name).ok_or_else(|| {
+                format!("--at {name}=…: this sweep has no axis `{name}` (axes: {})", g.varying().join(", "))
+            })?;
+            if [self.view.x.0, self.view.arch.0].contains(&Some(i)) {
+                return Err(format!(
+                    "--at {name}=…: `{name}` is drawn as the lines or the panels of these figures; choose another axis with --x to slice it"
+                ));
+            }
+            coords[i] = axis.values.find(value).ok_or_else(|| {
+                let all: Vec<String> = (0..axis.values.len()).map(|v| axis.values.short(v)).collect();
+                format!("--at {name}={value}: `{name}` has no such value; its values: {}", all.join(", "))
+            })?;
+        }
+        let c = self.view.coord(g, g.point(&coords));
+        let how =
+            if at.is_empty() { "the best point's slice".to_string() } else { "the slice chosen with --at".to_string() };
+        Ok(Slice { y: c.y, z: c.z, facet: c.facet, how })
     }
 
     fn build_index(&mut self) -> Result<(), String> {
@@ -224,13 +281,6 @@ impl Results {
             crate::sweep::config::Split::Test => "test",
         };
         format!("{} {op} {} on {on}", c.metric.name(), super::style::num(c.threshold))
-    }
-
-    /// The (y, z) value indices shown when one setting is picked: the value 0
-    /// of each when it has one (no regularisation), else the first.
-    pub fn base_yz(&self) -> (usize, usize) {
-        let zero = |r: Role| r.position_of_zero(&self.summary.axes).unwrap_or(0);
-        (zero(self.view.y), zero(self.view.z))
     }
 
     /// Final weights of the first seeds of `points` (by point index), read from

@@ -67,6 +67,9 @@ pub struct PlotOptions {
     pub x: Option<String>,
     /// Heatmap rows (default: the next varying numeric axis, l2 first).
     pub y: Option<String>,
+    /// The slice of the learning-curve and time-to-converge figures, as
+    /// (axis, value) pairs (default: through the best point).
+    pub at: Vec<(String, String)>,
 }
 
 /// One picture: its file stem, size, what the index page says about it, and what to draw.
@@ -198,7 +201,7 @@ pub(crate) fn render_file(
 /// Draws the plots of one results folder; returns how many files were written.
 pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     let format = opts.format;
-    let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone() };
+    let choice = view::Choice { x: opts.x.clone(), y: opts.y.clone(), at: opts.at.clone() };
     // The lock first: a folder a sweep is writing says so, not "no summary".
     if !dir.is_dir() {
         return Results::load(dir, &choice).map(|_| 0);

@@ -68,12 +68,10 @@ impl RateVsLr {
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, r: &Results) -> PResult {
         let (g, v) = (&r.summary.axes, &r.view);
         let count = r.summary.criterion.count;
+        // Each architecture's swatch shows its line over its band (the 95% Wilson interval).
         let legend: Vec<(Mark, String)> = (0..v.arch.len(g))
-            .map(|i| (Mark::LineDotBand(arch_color(i)), v.arch.label(g, i)))
-            .chain([
-                (Mark::Band(INK), "95% Wilson interval".to_string()),
-                (Mark::Dashed(INK), count.other().title().to_lowercase()),
-            ])
+            .map(|i| (Mark::LineDotBand(arch_color(i)), format!("{} (band: 95% interval)", v.arch.label(g, i))))
+            .chain([(Mark::Dashed(INK), count.other().title().to_lowercase())])
             .collect();
         let subtitle = r.rate_subtitle(&self.facets);
         let body = style::header(root, &format!("{} vs {}", count.title(), v.x.title(g)), &subtitle, &legend)?;

@@ -124,17 +124,14 @@ impl Role {
             _ => i as f64,
         }
     }
-
-    /// The index of the value 0, if the axis has one.
-    pub fn position_of_zero(&self, g: &Grid) -> Option<usize> {
-        let a = self.axis(g)?;
-        (0..a.values.len()).position(|i| a.values.number(i) == Some(0.0))
-    }
 }
 
-/// The axes a user asked to see (`sweep plot --x AXIS --y AXIS`).
+/// The axes a user asked to see (`sweep plot --x AXIS --y AXIS --at …`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Choice {
+    /// The slice the learning-curve and time-to-converge figures show:
+    /// (axis, value) pairs; the rest from the best point.
+    pub at: Vec<(String, String)>,
     /// Heatmap columns and the x axis of rate plots.
     pub x: Option<String>,
     /// Heatmap rows.
@@ -278,8 +275,8 @@ mod tests {
         let g = grid();
         for choice in [
             Choice::default(),
-            Choice { x: Some("momentum".into()), y: Some("l2".into()) },
-            Choice { x: None, y: Some("lr".into()) },
+            Choice { x: Some("momentum".into()), y: Some("l2".into()), at: Vec::new() },
+            Choice { x: None, y: Some("lr".into()), at: Vec::new() },
         ] {
             let v = View::new(&g, &choice).unwrap();
             for p in 0..g.points() {
@@ -291,9 +288,9 @@ mod tests {
     #[test]
     fn a_choice_must_name_another_axis_of_the_grid() {
         let g = grid();
-        let e = View::new(&g, &Choice { x: Some("width".into()), y: None }).unwrap_err();
+        let e = View::new(&g, &Choice { x: Some("width".into()), y: None, at: Vec::new() }).unwrap_err();
         assert!(e.contains("hidden"), "{e}");
-        assert!(View::new(&g, &Choice { x: Some("architecture".into()), y: None }).is_err());
-        assert!(View::new(&g, &Choice { x: Some("lr".into()), y: Some("lr".into()) }).is_err());
+        assert!(View::new(&g, &Choice { x: Some("architecture".into()), y: None, at: Vec::new() }).is_err());
+        assert!(View::new(&g, &Choice { x: Some("lr".into()), y: Some("lr".into()), at: Vec::new() }).is_err());
     }
 }

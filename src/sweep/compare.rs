@@ -208,20 +208,12 @@ fn pick_axis(dir: &Path, grid: &Grid, opts: &CompareOptions) -> Result<(usize, u
     }
     let baseline = match &opts.baseline {
         None => 0,
-        Some(want) => (0..n).find(|&i| value_matches(&axis.values, i, want)).ok_or_else(|| {
+        Some(want) => axis.values.find(want).ok_or_else(|| {
             let all: Vec<String> = (0..n).map(|i| axis.values.label(i)).collect();
             refuse(dir, format!("axis `{}` has no value {want:?}; its values: {}", axis.name, all.join(", ")))
         })?,
     };
     Ok((a, baseline))
-}
-
-/// Whether `want` names value `i`: its label, its short form, or the same number.
-fn value_matches(values: &super::grid::Values, i: usize, want: &str) -> bool {
-    let want = want.trim();
-    values.label(i) == want
-        || values.short(i) == want
-        || values.number(i).zip(want.parse::<f64>().ok()).is_some_and(|(v, w)| v == w)
 }
 
 /// What a run of runs.jsonl contributes: success (by the criterion's

@@ -102,6 +102,16 @@ impl Values {
         }
     }
 
+    /// The index of the value `want` names: its label, its short form, or
+    /// the same number ("0.01", "1e-2", "adam", "full").
+    pub fn find(&self, want: &str) -> Option<usize> {
+        let want = want.trim();
+        let number = want.parse::<f64>().ok();
+        (0..self.len()).find(|&i| {
+            self.label(i) == want || self.short(i) == want || self.number(i).zip(number).is_some_and(|(v, w)| v == w)
+        })
+    }
+
     /// Whether every value is a number.
     pub fn is_numeric(&self) -> bool {
         (0..self.len()).all(|i| self.number(i).is_some())
