@@ -159,7 +159,12 @@ pub fn figure(r: &Results, format: Format) -> Result<Option<Figure>, SweepError>
         stem: "decision_boundaries".into(),
         heading: "Decision boundaries".into(),
         caption: format!(
-            "Network output over the input square for the first seeds (columns) of each architecture's best and worst grid point (rows, {n} in all). Red is high output, blue low; the black line is the decision boundary; dots are the training points coloured by target; \"flat\" marks a network whose output is constant, so it has no boundary."
+            "Network output over the input square for the first seeds (columns) of each architecture's best and worst grid point (rows, {n} in all). Red is high output, blue low; the black line is the decision boundary; dots are the training points coloured by target; \"flat\" marks a network whose output is constant, so it has no boundary.{}",
+            if metric == Metric::AccXor {
+                " acc_xor counts a pattern only where the output is beyond ±0.5 (the thin lines) on the target's side: a pale panel whose colours put every dot on the right side can still score 0, its outputs too close to 0 (the typical end under strong L2)"
+            } else {
+                ""
+            }
         ),
         size: (w, h),
         kind: Kind::Boundary(Boundaries {
@@ -346,8 +351,11 @@ impl Boundaries {
                     }
                 }
                 for &(px, py, t) in &self.points {
+                    // A white ring keeps each dot apart from a background of its own colour.
+                    chart.draw_series(std::iter::once(Circle::new((px, py), 11, WHITE.filled())))?;
                     chart.draw_series(std::iter::once(Circle::new((px, py), 7, self.point_color(t).filled())))?;
                     chart.draw_series(std::iter::once(Circle::new((px, py), 7, INK.stroke_width(2))))?;
+                    chart.draw_series(std::iter::once(Circle::new((px, py), 11, INK.stroke_width(1))))?;
                 }
             }
         }
