@@ -223,4 +223,17 @@ fn the_report_page_ranks_every_point_and_links_the_data_and_the_slice_can_be_cho
     assert!(String::from_utf8_lossy(&bad.stderr).contains("drawn as the lines"));
     assert_eq!(run(&["--at", "l2=0.5"]).status.code(), Some(2));
     assert_eq!(run(&["--at", "l2"]).status.code(), Some(2));
+    // Another experiment in the folder (--force): the old comparison is not shown as its own.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/xor_grid.toml");
+    let again = Command::new(bin)
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--force", "--quiet", "--set", "seeds=3", "--set", "training.epochs=20"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let page = std::fs::read_to_string(out.join("plots/index.html")).unwrap();
+    assert!(!page.contains("compare-l2"), "a stale comparison is left out of the page");
 }

@@ -77,7 +77,7 @@ pub fn html(r: &Results, figures: &[Figure], format: Format) -> String {
     for f in figures {
         let _ = writeln!(out, "<li><a href=\"#{}\">{}</a></li>", esc(&f.stem), esc(&f.heading));
     }
-    let comparisons = comparison_files(&r.dir);
+    let comparisons = comparison_files(&r.dir, &s.experiment_hash);
     for (axis, _) in &comparisons {
         let _ = writeln!(out, "<li><a href=\"#compare-{a}\">Paired comparison along {a}</a></li>", a = esc(axis));
     }
@@ -169,14 +169,26 @@ fn links(out: &mut String, dir: &Path) {
     let _ = writeln!(out, "<p class=\"meta\">Data: {}</p>", present.join(" · "));
 }
 
-/// The comparison files in the folder: (axis, its figure when there is one).
-fn comparison_files(dir: &Path) -> Vec<(String, Option<String>)> {
+/// The comparison files in the folder computed from this experiment (a
+/// file left from another, before a `--force` or a growth, is not shown):
+/// (axis, its figure when there is one).
+fn comparison_files(dir: &Path, hash: &str) -> Vec<(String, Option<String>)> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        experiment_hash: String,
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut v: Vec<(String, Option<String>)> = entries
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let axis = name.strip_prefix("compare-")?.strip_suffix(".json")?.to_string();
+            let head: Head = std::fs::File::open(e.path())
+                .ok()
+                .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())?;
+            if head.experiment_hash != hash {
+                return None;
+            }
             let image = ["png", "svg"].iter().map(|x| format!("compare-{axis}.{x}")).find(|f| dir.join(f).is_file());
             Some((axis, image))
         })
@@ -193,7 +205,11 @@ fn table(out: &mut String, r: &Results) {
     let axes: Vec<usize> = (0..g.axes().len()).filter(|&i| g.axes()[i].values.len() > 1).collect();
     let test = s.points.iter().any(|p| p.final_test_metric.is_some());
     let mut order: Vec<&PointSummary> = s.points.iter().collect();
-    order.sort_by(|a, b| b.rate(count).0.total_cmp(&a.rate(count).0).then(a.point.cmp(&b.point)));
+    // The terminal's order: rate, then fewer epochs among converged runs, then point.
+    let epochs = |p: &PointSummary| p.epochs_to_converge.as_ref().map_or(f64::INFINITY, |q| q.median);
+    order.sort_by(|a, b| {
+        b.rate(count).0.total_cmp(&a.rate(count).0).then(epochs(a).total_cmp(&epochs(b))).then(a.point.cmp(&b.point))
+    });
     let shown = order.len().min(MAX_ROWS);
     let _ = writeln!(
         out,

@@ -6,15 +6,18 @@
 //! kept (only their `run` index, point · seeds + seed index, changes) and
 //! the new ones slot in after them, point by point.
 //!
-//! Two phases, so that nothing is lost at any moment:
+//! Two phases, so that the folder holds a whole sweep at (almost) every moment:
 //! 1. the new seeds train into a temporary file; the folder still holds
 //!    the complete smaller sweep (a stop or a crash leaves it as it was,
 //!    and the next run trains the new seeds again);
-//! 2. the manifest is rewritten for the larger sweep (status "running"),
-//!    then runs.jsonl is rebuilt through a temporary file and renamed into
-//!    place, and the summary files follow. A crash in between leaves a
-//!    running folder of the larger sweep whose runs.jsonl is resumed from
-//!    its longest valid prefix, as any interrupted run.
+//! 2. runs.jsonl and the summary files are rebuilt under temporary names
+//!    and synced; only then is the manifest rewritten for the larger sweep
+//!    (status "running") and the files renamed into place. A failure before
+//!    that leaves the smaller sweep untouched; a kill after the renames
+//!    leaves a running folder of the larger sweep whose files are whole,
+//!    and the next run completes it. Only a kill in the instant between the
+//!    manifest and the rename of runs.jsonl costs work: the old file no
+//!    longer matches, and the runs are trained again.
 //!
 //! Fewer seeds than the folder holds are refused: the first n seeds of
 //! each point are in runs.jsonl (`seed_index < n`). Shard folders do not
@@ -120,15 +123,16 @@ fn new_run_groups(plan: &Plan, from: usize) -> Vec<(usize, Vec<usize>)> {
 }
 
 /// Phase 2: rebuilds runs.jsonl from the old file (`from` seeds a point)
-/// and the new seeds' file, feeding every run to the summary, and puts it
-/// in place. The caller has written the larger sweep's manifest first.
+/// and the new seeds' file under a temporary name, feeding every run to
+/// the summary; the caller writes the larger sweep's manifest, then commits
+/// it (a rename), so the folder changes only once everything is written.
 pub fn rewrite(
     plan: &Plan,
     dir: &Path,
     from: usize,
     new_seeds: &Path,
     summing: &mut Summing,
-) -> Result<(), SweepError> {
+) -> Result<AtomicFile, SweepError> {
     let old_path = dir.join(output::RUNS);
     let open = |p: &Path| {
         std::fs::File::open(p).map(|f| BufReader::with_capacity(1 << 20, f)).map_err(|e| SweepError::io(p, e))
@@ -158,9 +162,8 @@ pub fn rewrite(
     if !old.at_end() || !new.at_end() {
         return Err(old.bad("holds more lines than its sweep's runs"));
     }
-    out.commit()?;
-    let _ = std::fs::remove_file(new_seeds);
-    Ok(())
+    out.flush_and_sync()?;
+    Ok(out)
 }
 
 /// Lines of a runs file, each checked to be the expected run.

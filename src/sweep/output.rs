@@ -105,6 +105,12 @@ impl AtomicFile {
         self.out.write_all(bytes).map_err(|e| SweepError::io(&self.path, e))
     }
 
+    /// Flushes and syncs what was written (still under the temporary name).
+    pub fn flush_and_sync(&mut self) -> Result<(), SweepError> {
+        self.out.flush().map_err(|e| SweepError::io(&self.path, e))?;
+        self.out.get_ref().sync_all().map_err(|e| SweepError::io(&self.path, e))
+    }
+
     /// Flushes, syncs and renames the file into place, then syncs its folder.
     pub fn commit(mut self) -> Result<(), SweepError> {
         let finish = |out: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {

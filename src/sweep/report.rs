@@ -115,8 +115,9 @@ pub struct Ranking {
     epochs: usize,
     /// The metric's name and whether higher is better (for the validation pick).
     metric: (&'static str, bool),
-    /// The point with the best mean validation metric: (mean, point, test mean, its interval, seeds).
-    best_validation: Option<(f64, usize, f64, [f64; 2], usize)>,
+    /// The point with the best mean validation metric: (mean, point, test
+    /// mean, its interval, seeds measured, seeds diverged).
+    best_validation: Option<(f64, usize, f64, [f64; 2], usize, usize)>,
     n: usize,
     points: usize,
     best: Vec<Brief>,
@@ -158,7 +159,7 @@ impl Ranking {
         };
         let better = |a: f64, b: f64| if self.metric.1 { a > b } else { a < b };
         if self.best_validation.is_none_or(|b| better(v.mean, b.0)) {
-            self.best_validation = Some((v.mean, p.point, t.mean, ci, p.runs));
+            self.best_validation = Some((v.mean, p.point, t.mean, ci, p.runs - p.diverged, p.diverged));
         }
     }
 
@@ -308,7 +309,12 @@ pub fn final_table(ranking: &Ranking) -> String {
             }
         }
     }
-    if let Some((v, point, t, ci, seeds)) = ranking.best_validation {
+    if let Some((v, point, t, ci, seeds, diverged)) = ranking.best_validation {
+        let seeds = if diverged > 0 {
+            format!("{seeds} seeds ({diverged} diverged, left out)")
+        } else {
+            format!("{seeds} seeds")
+        };
         let at: Vec<String> = g
             .axes()
             .iter()
@@ -319,7 +325,7 @@ pub fn final_table(ranking: &Ranking) -> String {
         let name = ranking.metric.0;
         let _ = writeln!(
             s,
-            "best point on the validation split ({name} {v:.4}): {}\n  its test {name}: {t:.4} (95% interval of the mean over {seeds} seeds: {:.4}–{:.4}); picked without looking at the test set",
+            "best point on the validation split ({name} {v:.4}): {}\n  its test {name}: {t:.4} (95% interval of the mean over {seeds}: {:.4}–{:.4}); picked without looking at the test set",
             at.join(" "),
             ci[0],
             ci[1]

@@ -261,15 +261,19 @@ impl Job<'_> {
         }
         let workers = Workers { pool: self.pool, threads: self.threads, stop: self.stop };
         let new_seeds = grow::train_new_seeds(self.plan, self.dir, from, workers, self.opts.quiet)?;
+        // Everything is written under temporary names first: until the
+        // manifest below, the folder still holds the smaller sweep, whole.
+        let mut summing = Summing::create(self.plan, self.dir)?;
+        let rewritten = grow::rewrite(self.plan, self.dir, from, &new_seeds, &mut summing);
+        let _ = std::fs::remove_file(&new_seeds);
+        let runs = rewritten?;
+        let summaries = summing.written()?;
         let mut manifest = self.start_manifest();
         manifest.resumed_runs = Some(old.runs);
         manifest.grown_from_seeds = Some(from);
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
-        let mut summing = Summing::create(self.plan, self.dir)?;
-        let rewritten = grow::rewrite(self.plan, self.dir, from, &new_seeds, &mut summing);
-        let _ = std::fs::remove_file(&new_seeds);
-        rewritten?;
-        let ranking = summing.finish()?;
+        runs.commit()?;
+        let ranking = summaries.commit()?;
         manifest.status = Status::Complete;
         manifest.finished_at = Some(now());
         self.record_speed(&mut manifest, self.plan.runs() - old.runs, t0);

@@ -89,7 +89,14 @@ impl<'p> Summing<'p> {
 
     /// Puts both files in place once every point is written; hands back the
     /// best and worst points for the final table.
-    pub fn finish(mut self) -> Result<Ranking, SweepError> {
+    pub fn finish(self) -> Result<Ranking, SweepError> {
+        let written = self.written()?;
+        written.commit()
+    }
+
+    /// Writes the end of both files, leaving them under their temporary
+    /// names until [`Written::commit`].
+    pub fn written(mut self) -> Result<Written, SweepError> {
         if self.hold {
             for p in 0..self.plan.grid.points() {
                 match self.agg.take(p) {
@@ -102,6 +109,20 @@ impl<'p> Summing<'p> {
             return Err(SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")));
         }
         self.json.write(if self.next == 0 { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+        Ok(Written { json: self.json, csv: self.csv, ranking: self.ranking })
+    }
+}
+
+/// Both summary files written whole, not yet in place.
+pub struct Written {
+    json: AtomicFile,
+    csv: AtomicFile,
+    ranking: Ranking,
+}
+
+impl Written {
+    /// Puts summary.json, then summary.csv, in place; hands back the ranking.
+    pub fn commit(self) -> Result<Ranking, SweepError> {
         self.json.commit()?;
         self.csv.commit()?;
         Ok(self.ranking)
