@@ -326,3 +326,22 @@ fn refusals_leave_folders_as_they_were_and_stale_temporaries_go() {
     assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot", "--set", "seeds=2", "--force"], d).0, 0);
     assert!(!d.join("results/x/.summary.json.999999.0.tmp").exists());
 }
+
+#[test]
+fn bad_seed_counts_and_adaptive_settings_are_refused_with_what_to_write() {
+    let dir = setup();
+    let d = dir.path();
+    for (value, needle) in [
+        ("seeds=-1", "whole number of seeds"),
+        ("seeds=2.5", "whole number of seeds"),
+        ("seeds=\"x\"", "whole number of seeds"),
+        ("seeds={min=5,max=20}", "missing field `ci_half_width`"),
+        ("seeds={min=0,max=20,ci_half_width=0.1}", "min = 0"),
+        ("seeds={min=50,max=20,ci_half_width=0.1}", "below min"),
+        ("seeds={min=5,max=20,ci_half_width=0.7}", "below 0.5"),
+    ] {
+        refused(&["validate", "x.toml", "--set", value], d, &[needle]);
+        refused(&["run", "x.toml", "--quiet", "--set", value], d, &[needle]);
+    }
+    assert!(!d.join("results").exists());
+}

@@ -419,7 +419,7 @@ pub enum Spacing {
 }
 
 /// Seeds per grid point.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Seeds {
     /// The same number at every point.
@@ -440,6 +440,40 @@ pub struct AdaptiveSeeds {
     pub max: usize,
     /// Target half-width of the rate's 95% interval.
     pub ci_half_width: f64,
+}
+
+/// What `seeds` accepts, for messages.
+const SEEDS_FORMS: &str = "a whole number of seeds per grid point (seeds = 100), or adaptive seeds (seeds = { min = 50, max = 5000, ci_half_width = 0.02 })";
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Seeds;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(SEEDS_FORMS)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seeds, E> {
+                usize::try_from(v).map(Seeds::Fixed).map_err(|_| E::custom(format!("seeds = {v} is too many")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seeds, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(format!("seeds = {v}: give {SEEDS_FORMS}"))),
+                }
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Seeds, E> {
+                Err(E::custom(format!("seeds = {v}: give {SEEDS_FORMS}")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Seeds, E> {
+                Err(E::custom(format!("seeds = {v:?}: give {SEEDS_FORMS}")))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Seeds, A::Error> {
+                AdaptiveSeeds::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Seeds::Adaptive)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Seeds {
