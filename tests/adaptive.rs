@@ -4,9 +4,11 @@
 //! adaptive point's first n seeds are the runs a fixed n-seed sweep trains,
 //! and sharding is refused.
 
+mod common;
+use common::sweep;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const XOR: &str = r#"
 name = "a"
@@ -31,13 +33,6 @@ l2 = [0.0, 0.1]
 points = 8
 weights = 2
 "#;
-
-fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
-    (o.status.code().unwrap_or(-1), text)
-}
 
 fn run(d: &Path, out: &str, threads: &str) {
     let (code, text) = sweep(&["run", "a.toml", "--quiet", "--no-plot", "--threads", threads, "--out", out], d);

@@ -3,9 +3,10 @@
 //! (pairs matched by seed index, McNemar's p from exact binomial
 //! coefficients, Holm by its definition), and refusals write nothing.
 
+mod common;
+use common::sweep;
+
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
 
 const XOR: &str = r#"
 name = "c"
@@ -30,13 +31,6 @@ l2 = [0.0, 0.01, 0.1]
 points = 5
 weights = 0
 "#;
-
-fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
-    (o.status.code().unwrap_or(-1), text)
-}
 
 /// Two-sided exact binomial p (p = 1/2) of b against c, from Pascal's triangle.
 fn mcnemar(b: u64, c: u64) -> f64 {

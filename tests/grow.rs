@@ -4,8 +4,10 @@
 //! seeds, also after growing twice and after a crash mid-growth; fewer
 //! seeds and shard folders are refused, changing nothing.
 
+mod common;
+use common::sweep;
+
 use std::path::Path;
-use std::process::Command;
 
 const XOR: &str = r#"
 name = "g"
@@ -31,13 +33,6 @@ l2 = [0.0, 0.01]
 points = 20
 weights = 3
 "#;
-
-fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
-    (o.status.code().unwrap_or(-1), text)
-}
 
 fn run(d: &Path, out: &str, seeds: usize, threads: &str) -> (i32, String) {
     let seeds = format!("seeds={seeds}");

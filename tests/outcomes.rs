@@ -4,9 +4,11 @@
 //! XOR on plateaus (or lets it solve and lose it), and lr = 100 diverges
 //! with L2 (without it, tanh saturates on a plateau).
 
+mod common;
+use common::sweep;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const XOR: &str = r#"
 name = "o"
@@ -28,13 +30,6 @@ l2 = [0.0, 0.1]
 points = 10
 weights = 0
 "#;
-
-fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
-    (o.status.code().unwrap_or(-1), text)
-}
 
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

@@ -3,6 +3,9 @@
 //! never panics on a closed or full stdout, and refuses hand-edited or
 //! impossible inputs with exit code 2, writing nothing.
 
+mod common;
+use common::sweep;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,13 +31,6 @@ fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("x.toml"), XOR).unwrap();
     dir
-}
-
-fn sweep(args: &[&str], cwd: &Path) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_sweep")).args(args).current_dir(cwd).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(!text.contains("panicked"), "sweep {args:?} panicked: {text}");
-    (o.status.code().unwrap_or(-1), text)
 }
 
 /// `sweep CMD FILE --set S …` as arguments.
