@@ -14,4 +14,11 @@ fn main() {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     println!("cargo:rustc-env=NETSWEEP_GIT_COMMIT={commit}");
+    // `sweep --version`: the package version and the commit it was built from.
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let line = match commit.get(..12) {
+        Some(short) => format!("{version} (commit {short})"),
+        None => format!("{version} (not built from a git checkout)"),
+    };
+    println!("cargo:rustc-env=NETSWEEP_VERSION_LINE={line}");
 }

@@ -11,11 +11,21 @@ use netsweep::sweep::shard::ShardArg;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Examples at the end of `sweep --help`.
+const EXAMPLES: &str = "Examples:
+  sweep validate experiments/xor_grid.toml               check a file, print its grid and its cost
+  sweep run experiments/xor_grid.toml -j 8               train it on 8 threads into results/xor_grid/
+  sweep run experiments/xor_grid.toml --set seeds=200    grow a complete 100-seed folder to 200 seeds
+  sweep compare results/xor_grid --along l2              paired comparisons, seed by seed
+  sweep plot results/xor_grid --at l2=0.01,l1=0          figures and the report page at another slice
+  sweep completions bash > /etc/bash_completion.d/sweep  shell completions";
+
 #[derive(Parser)]
 #[command(
     name = "sweep",
-    version,
-    about = "Train grids of seeded small networks in parallel and measure how often and how fast they converge."
+    version = env!("NETSWEEP_VERSION_LINE"),
+    about = "Train grids of seeded small networks in parallel and measure how often and how fast they converge.",
+    after_long_help = EXAMPLES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,8 +41,8 @@ enum Command {
         /// Results folder (default: results/<name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Worker threads (default: $RAYON_NUM_THREADS, else one per core).
+        #[arg(long, short = 'j', default_value_t = 0)]
         threads: usize,
         /// Override a field: --set seeds=10 --set grid.lr=[0.1,0.3].
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -80,6 +90,11 @@ enum Command {
         /// Do not draw the figure.
         #[arg(long)]
         no_plot: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Check an experiment file and print its grid; trains nothing.
     Validate {
@@ -130,6 +145,12 @@ fn main() -> ExitCode {
             cli::compare(&dir, &CompareOptions { along, baseline }, format, no_plot)
         }
         Command::Validate { file, set } => cli::validate(&file, &set),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "sweep", &mut script);
+            netsweep::say!("{}", String::from_utf8_lossy(&script).trim_end());
+            Ok(())
+        }
         Command::Plot { path, format, x, y, at } => match at.as_deref().map(parse_at).transpose() {
             Ok(at) => cli::plot(&path, &PlotOptions { format, x, y, at: at.unwrap_or_default() }),
             Err(msg) => Err(netsweep::sweep::SweepError::Config(format!("--at: {msg}"))),
