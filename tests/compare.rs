@@ -74,7 +74,7 @@ fn comparisons_match_a_recomputation_from_runs_jsonl() {
             r["seed_index"].as_u64().unwrap(),
         )
     };
-    let ok = |r: &Value| r["converged"].as_bool().unwrap() && r["diverged_at"].is_null();
+    let ok = |r: &Value| r["converged"].as_bool().unwrap() && r["diverged_epoch"].is_null();
     let comparisons = file["comparisons"].as_array().unwrap();
     assert_eq!(comparisons.len(), 2 * 2 * 2, "two non-baseline l2 values at each architecture × lr");
     let mut p_values = Vec::new();

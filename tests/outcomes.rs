@@ -68,7 +68,7 @@ fn classes_add_up_and_rates_and_medians_match_the_runs() {
         let mut e: Vec<f64> = mine
             .iter()
             .map(|r| {
-                if r["diverged_at"].is_null() { r["epochs_to_converge"].as_f64() } else { None }
+                if r["diverged_epoch"].is_null() { r["epochs_to_converge"].as_f64() } else { None }
                     .unwrap_or(f64::INFINITY)
             })
             .collect();

@@ -234,10 +234,12 @@ struct RunFields {
     run: usize,
     point: usize,
     seed_index: usize,
+    #[serde(with = "super::record::seed_text")]
     seed: u64,
     converged: bool,
     epochs_to_converge: Option<usize>,
     converged_at_end: bool,
+    #[serde(rename = "diverged_epoch", alias = "diverged_at")]
     diverged_at: Option<usize>,
 }
 

@@ -116,7 +116,9 @@ pub struct RunRecord {
     pub params: Params,
     /// Seed index within the point.
     pub seed_index: usize,
-    /// The derived seed of the run's ChaCha8 streams.
+    /// The derived seed of the run's ChaCha8 streams, written as a hex
+    /// string ("0x…", [`seed_text`]) so that every JSON reader keeps it.
+    #[serde(with = "seed_text")]
     pub seed: u64,
     /// Reached the convergence criterion at some epoch (and did not diverge).
     pub converged: bool,
@@ -126,7 +128,9 @@ pub struct RunRecord {
     pub converged_at_end: bool,
     /// The loss became NaN or infinite; the run was stopped there.
     pub diverged: bool,
-    /// Epoch at which the loss stopped being finite.
+    /// Epoch at which the loss stopped being finite (`diverged_epoch` in
+    /// files: pandas reads columns named `*_at` as dates).
+    #[serde(rename = "diverged_epoch", alias = "diverged_at")]
     pub diverged_at: Option<usize>,
     /// The run's class: converged, transient, diverged, plateau or slow.
     pub outcome: Class,
@@ -166,6 +170,38 @@ impl RunRecord {
     }
 }
 
+/// A u64 seed in files as a hex string, "0x" and 16 digits. Half of all
+/// seeds are 2⁶³ or more: as JSON numbers, pyarrow, polars, DuckDB and
+/// JavaScript read them as doubles, and pandas reads numeric strings as
+/// doubles too, losing digits; no reader turns "0x…" into a number.
+/// Reads back the string or a plain number (files of earlier versions).
+pub mod seed_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `0x` and 16 hex digits.
+    pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{seed:#018x}"))
+    }
+
+    /// Reads "0x…" hex, a decimal string, or a number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Text {
+            Number(u64),
+            Text(String),
+        }
+        match Text::deserialize(d)? {
+            Text::Number(n) => Ok(n),
+            Text::Text(t) => match t.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => t.parse(),
+            }
+            .map_err(|_| serde::de::Error::custom(format!("seed {t:?} is not a 64-bit seed (\"0x\" and hex digits)"))),
+        }
+    }
+}
+
 /// The runs.jsonl lines of records: compact JSON, one per line.
 pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 4096);
@@ -180,6 +216,24 @@ pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_are_hex_strings_and_earlier_files_still_read() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct S {
+            #[serde(with = "seed_text")]
+            seed: u64,
+        }
+        for v in [0u64, 1, 1 << 53, (1 << 63) + 12345, u64::MAX] {
+            let text = serde_json::to_string(&S { seed: v }).unwrap();
+            assert_eq!(serde_json::from_str::<S>(&text).unwrap().seed, v, "{text}");
+        }
+        assert_eq!(serde_json::to_string(&S { seed: 10 }).unwrap(), r#"{"seed":"0x000000000000000a"}"#);
+        // Earlier files: a number, or a decimal string.
+        assert_eq!(serde_json::from_str::<S>(r#"{"seed":18446744073709551615}"#).unwrap().seed, u64::MAX);
+        assert_eq!(serde_json::from_str::<S>(r#"{"seed":"42"}"#).unwrap().seed, 42);
+        assert!(serde_json::from_str::<S>(r#"{"seed":"0xzz"}"#).is_err());
+    }
 
     #[test]
     fn classes_of_run_endings() {
