@@ -18,7 +18,7 @@ static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 pub struct RunArgs {
     /// The experiment file.
     pub file: PathBuf,
-    /// Results folder (default: results/<name>).
+    /// Results folder (default: `results/<name>`).
     pub out: Option<PathBuf>,
     /// Worker threads (0: one per core).
     pub threads: usize,
@@ -103,7 +103,7 @@ pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
 }
 
 /// `sweep compare`: paired comparisons along an axis; prints them, writes
-/// compare-<axis>.json/.csv and, unless `no_plot`, their figure.
+/// `compare-<axis>.json`/`.csv` and, unless `no_plot`, their figure.
 pub fn compare(
     dir: &Path,
     opts: &sweep::compare::CompareOptions,

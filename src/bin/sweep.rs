@@ -34,11 +34,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train every run of an experiment file and write results/<name>/.
+    /// Train every run of an experiment file and write results/NAME/.
     Run {
         /// The experiment file (TOML).
         file: PathBuf,
-        /// Results folder (default: results/<name>).
+        /// Results folder (default: results/NAME).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Worker threads (default: $RAYON_NUM_THREADS, else one per core).
@@ -56,7 +56,7 @@ enum Command {
         /// Do not draw plots at the end.
         #[arg(long)]
         no_plot: bool,
-        /// Train only shard I of N into <out>/shards/I-of-N/ (`auto`: from Slurm or a Kubernetes Indexed Job).
+        /// Train only shard I of N into OUT/shards/I-of-N/ (`auto`: from Slurm or a Kubernetes Indexed Job).
         #[arg(long, value_name = "I/N|auto")]
         shard: Option<ShardArg>,
         /// N for --shard auto (default: $SWEEP_SHARD_COUNT, else the Slurm array's size).

@@ -28,7 +28,7 @@ pub struct Dataset<F> {
 }
 
 /// The course's XOR data: x in {±1}², y = 1 when both inputs agree
-/// (x = [[-1,-1],[-1,1],[1,-1],[1,1]], y = [[1],[-1],[-1],[1]]).
+/// (`x = [[-1,-1],[-1,1],[1,-1],[1,1]]`, `y = [[1],[-1],[-1],[1]]`).
 pub fn xor<F: Real>() -> Dataset<F> {
     parity(2)
 }

@@ -43,9 +43,9 @@ pub struct Workspace<F> {
     /// [`Ensemble::backward`] for [`Penalty::FromBackward`], or filled by
     /// [`Penalty::Compute`].
     sums: Vec<Vec<F>>,
-    /// Loss (+ penalty) per member after [`Ensemble::evaluate`].
+    /// Loss (+ penalty) per member after `Ensemble::evaluate`.
     pub loss: Vec<F>,
-    /// Metric per member after [`Ensemble::evaluate`].
+    /// Metric per member after `Ensemble::evaluate`.
     pub metric: Vec<F>,
 }
 
