@@ -246,7 +246,10 @@ pub fn plot_path(path: &Path, opts: &PlotOptions) -> Result<Plotted, SweepError>
         return Err(err("is not a folder (give a results folder, or a folder of them)"));
     }
     let ours = |f| path.join(f).exists();
-    if ours(crate::sweep::output::SUMMARY) || ours(crate::sweep::output::MANIFEST) {
+    // A folder a sweep has just taken holds only its lock file for a moment:
+    // it is still a results folder, and plotting it says who is writing it.
+    let taken = ours(crate::sweep::lock::HOLDER);
+    if ours(crate::sweep::output::SUMMARY) || ours(crate::sweep::output::MANIFEST) || taken {
         return Ok(vec![(path.to_path_buf(), plot_dir(path, opts))]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(path)
