@@ -5,7 +5,7 @@
 //! next to the comparison files as `compare-<axis>.png` (or `.svg`).
 
 use super::style::{self, arch_color, Axis, Mark, PanelSpec, INK, MUTED};
-use super::text::{text, text_width};
+use super::text::{fit_start, text};
 use super::theme::{size, Area, PResult};
 use super::{render_file, Drawing, Format};
 use crate::sweep::compare::{CompareFile, Comparison, ALPHA};
@@ -49,27 +49,7 @@ struct Forest<'a> {
 
 /// The row's label: the other varying axes' values, then the compared value.
 fn label(f: &CompareFile, grid: &Grid, c: &Comparison) -> String {
-    let coords = grid.coords(c.point);
-    let others: Vec<String> = grid
-        .axes()
-        .iter()
-        .zip(&coords)
-        .filter(|(a, _)| a.values.len() > 1 && a.name != f.axis)
-        .map(|(a, &i)| format!("{}={}", a.name, a.values.short(i)))
-        .collect();
-    format!("{}  ·  {} = {}", others.join(" "), f.axis, c.value)
-}
-
-/// `s` cut (with an ellipsis) to `width` pixels.
-fn fit(s: &str, width: i32) -> String {
-    if text_width(s, size::TICK) <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.to_string();
-    while !out.is_empty() && text_width(&format!("…{out}"), size::TICK) > width {
-        out.remove(0);
-    }
-    format!("…{out}")
+    format!("{}  ·  {} = {}", grid.varying_label(c.point, &f.axis), f.axis, c.value)
 }
 
 impl Drawing for Forest<'_> {
@@ -117,7 +97,7 @@ impl Drawing for Forest<'_> {
             let text_x = LABELS as i32 - 10;
             text(
                 &labels,
-                &fit(&self.labels[i], text_x - 24),
+                &fit_start(&self.labels[i], text_x - 24, size::TICK),
                 (text_x, py - base.1),
                 size::TICK,
                 INK,

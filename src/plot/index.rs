@@ -9,7 +9,7 @@
 
 use super::load::Results;
 use super::{Figure, Format};
-use crate::sweep::aggregate::PointSummary;
+use crate::sweep::aggregate::{rank_order, PointSummary};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -205,11 +205,8 @@ fn table(out: &mut String, r: &Results) {
     let axes: Vec<usize> = (0..g.axes().len()).filter(|&i| g.axes()[i].values.len() > 1).collect();
     let test = s.points.iter().any(|p| p.final_test_metric.is_some());
     let mut order: Vec<&PointSummary> = s.points.iter().collect();
-    // The terminal's order: rate, then fewer epochs among converged runs, then point.
-    let epochs = |p: &PointSummary| p.epochs_to_converge.as_ref().map_or(f64::INFINITY, |q| q.median);
-    order.sort_by(|a, b| {
-        b.rate(count).0.total_cmp(&a.rate(count).0).then(epochs(a).total_cmp(&epochs(b))).then(a.point.cmp(&b.point))
-    });
+    // The terminal's order.
+    order.sort_by(|a, b| rank_order(a.rank_key(count), b.rank_key(count)));
     let shown = order.len().min(MAX_ROWS);
     let _ = writeln!(
         out,

@@ -4,7 +4,7 @@
 //! their statistics and the facets of the figures (see [`super::view`]).
 
 pub use super::view::{Choice, Coord, Facet, View};
-use crate::sweep::aggregate::{PointSummary, Summary};
+use crate::sweep::aggregate::{rank_order, PointSummary, Summary};
 use crate::sweep::estimate::{human_bytes, MAX_PLOTTED_SUMMARY};
 use crate::sweep::manifest::Manifest;
 use crate::sweep::output::{read_json, MANIFEST, RUNS, SUMMARY};
@@ -124,18 +124,11 @@ impl Results {
     /// epochs), with the axes `at` names set to their values.
     fn pick_slice(&self, at: &[(String, String)]) -> Result<Slice, String> {
         let count = self.summary.criterion.count;
-        let epochs = |p: &PointSummary| p.epochs_to_converge.as_ref().map_or(f64::INFINITY, |q| q.median);
         let best = self
             .summary
             .points
             .iter()
-            .min_by(|a, b| {
-                b.rate(count)
-                    .0
-                    .total_cmp(&a.rate(count).0)
-                    .then(epochs(a).total_cmp(&epochs(b)))
-                    .then(a.point.cmp(&b.point))
-            })
+            .min_by(|a, b| rank_order(a.rank_key(count), b.rank_key(count)))
             .ok_or("holds no grid points")?;
         let g = &self.summary.axes;
         let mut coords = g.coords(best.point);

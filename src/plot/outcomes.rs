@@ -6,7 +6,7 @@
 
 use super::load::Results;
 use super::style::{self, Axis, Mark, PanelSpec, INK};
-use super::text::{text, text_width};
+use super::text::{fit_start, text};
 use super::theme::{size, Area, PResult};
 use super::{Figure, Kind};
 use crate::sweep::aggregate::PointSummary;
@@ -82,21 +82,10 @@ impl Outcomes {
                 }
                 from = to;
             }
-            let coords = g.coords(p.point);
-            let label: Vec<String> = g
-                .axes()
-                .iter()
-                .zip(&coords)
-                .filter(|(a, _)| a.values.len() > 1)
-                .map(|(a, &v)| format!("{}={}", a.name, a.values.short(v)))
-                .collect();
-            let label = if label.is_empty() { format!("point {}", p.point) } else { label.join(" ") };
+            let label = g.varying_label(p.point, "");
+            let label = if label.is_empty() { format!("point {}", p.point) } else { label };
             let (_, py) = chart.backend_coord(&(0.0, yv));
-            let room = LABELS as i32 - 34;
-            let mut shown = label.clone();
-            while text_width(&shown, size::TICK) > room && shown.chars().count() > 1 {
-                shown = format!("…{}", shown.chars().skip(2).collect::<String>());
-            }
+            let shown = fit_start(&label, LABELS as i32 - 34, size::TICK);
             text(&labels, &shown, (LABELS as i32 - 10, py - base.1), size::TICK, INK, HPos::Right, VPos::Center)?;
         }
         Ok(())

@@ -240,6 +240,22 @@ pub fn text<DB: DrawingBackend>(
     draw(area, s, pos, size, color, h, v, false)
 }
 
+/// `s` cut from the start, behind an ellipsis, to fit `width` pixels in
+/// `size`-pixel type (row labels keep their most specific end).
+pub fn fit_start(s: &str, width: i32, size: u32) -> String {
+    if text_width(s, size) <= width {
+        return s.to_string();
+    }
+    let mut rest: &str = s;
+    while let Some((i, _)) = rest.char_indices().nth(1) {
+        rest = &rest[i..];
+        if text_width(&format!("…{rest}"), size) <= width {
+            break;
+        }
+    }
+    format!("…{rest}")
+}
+
 /// Width in pixels of `s` in `size`-pixel type.
 pub fn text_width(s: &str, size: u32) -> i32 {
     width(s, size).ceil() as i32

@@ -66,18 +66,6 @@ pub fn bounds(plan: &Plan, a: &AdaptiveSeeds) -> (usize, usize) {
     (points * a.min, points * a.max)
 }
 
-/// Runs `from..to` of every active point, per family in run order, in
-/// groups of at most the family's ensemble width.
-fn round_groups(plan: &Plan, active: &[bool], from: usize, to: usize) -> Vec<(usize, Vec<usize>)> {
-    let mut groups = Vec::new();
-    for (i, f) in plan.families.iter().enumerate() {
-        let runs: Vec<usize> =
-            f.points.clone().filter(|&p| active[p]).flat_map(|p| (from..to).map(move |s| p * plan.seeds + s)).collect();
-        groups.extend(runs.chunks(f.width.max(1)).map(|c| (i, c.to_vec())));
-    }
-    groups
-}
-
 /// What an adaptive sweep did.
 pub struct Done {
     /// Runs in runs.jsonl.
@@ -121,7 +109,7 @@ pub fn run(
         if !active.contains(&true) {
             break;
         }
-        let groups = round_groups(plan, &active, before, n);
+        let groups = plan.run_groups(before..n, |p| active[p]);
         let mut first = 0;
         if let Some(r) = reader.as_mut() {
             while first < groups.len() {

@@ -147,7 +147,20 @@ pub struct Summary {
     pub points: Vec<PointSummary>,
 }
 
+/// How points rank in tables and for "the best point": higher rate first,
+/// then fewer median epochs among converged runs (none last), then the
+/// lower point index. Each side is (rate, median epochs, point).
+pub fn rank_order(a: (f64, Option<f64>, usize), b: (f64, Option<f64>, usize)) -> std::cmp::Ordering {
+    let epochs = |m: Option<f64>| m.unwrap_or(f64::INFINITY);
+    b.0.total_cmp(&a.0).then(epochs(a.1).total_cmp(&epochs(b.1))).then(a.2.cmp(&b.2))
+}
+
 impl PointSummary {
+    /// Its side of [`rank_order`] by the rate `count` names.
+    pub fn rank_key(&self, count: Count) -> (f64, Option<f64>, usize) {
+        (self.rate(count).0, self.epochs_to_converge.as_ref().map(|q| q.median), self.point)
+    }
+
     /// The rate `count` names, with its 95% Wilson interval.
     pub fn rate(&self, count: Count) -> (f64, f64, f64) {
         match count {

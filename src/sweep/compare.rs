@@ -267,10 +267,7 @@ fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
         }
         let outcome = Outcome::of(r.diverged_at, r.epochs_to_converge, r.converged);
         out[r.point].push(Paired {
-            success: match count {
-                Count::FirstHit => matches!(outcome, Outcome::Converged { .. }),
-                Count::AtEnd => r.converged_at_end,
-            },
+            success: outcome.counts(count, r.converged_at_end),
             epochs: match outcome {
                 Outcome::Converged { at } => at as u32,
                 _ => 0,
@@ -424,21 +421,7 @@ const SHOWN: usize = 20;
 /// (Holm-adjusted p below [`ALPHA`], smallest first), then the rest.
 pub fn table(grid: &Grid, f: &CompareFile) -> String {
     use std::fmt::Write;
-    let others: Vec<usize> = grid
-        .axes()
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.values.len() > 1 && a.name != f.axis)
-        .map(|(i, _)| i)
-        .collect();
-    let at = |c: &Comparison| -> String {
-        let coords = grid.coords(c.point);
-        others
-            .iter()
-            .map(|&i| format!("{}={}", grid.axes()[i].name, grid.axes()[i].values.short(coords[i])))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let at = |c: &Comparison| grid.varying_label(c.point, &f.axis);
     let mut order: Vec<&Comparison> = f.comparisons.iter().collect();
     order.sort_by(|x, y| x.p_holm.total_cmp(&y.p_holm).then(x.point.cmp(&y.point)));
     let (sig, rest): (Vec<&Comparison>, Vec<&Comparison>) = order.into_iter().partition(|c| c.p_holm < ALPHA);

@@ -121,7 +121,9 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
 /// Bytes a run takes in its point's columns ([`super::point_runs`]): 4 per
 /// recorded curve value and final figure, 8 for its epochs to converge.
 fn column_bytes(plan: &Plan) -> u64 {
-    let (curves, finals) = if plan.datasets[0].test.is_some() { (4, 5) } else { (2, 2) };
+    use super::point_runs::{CURVES, FINALS};
+    // Without a test set only the training curves and finals are kept.
+    let (curves, finals) = if plan.datasets[0].test.is_some() { (CURVES, FINALS) } else { (2, 2) };
     (4 * (plan.record_epochs.len() * curves + finals) + 8) as u64
 }
 

@@ -77,7 +77,7 @@ pub fn train_new_seeds(
     workers: Workers,
     quiet: bool,
 ) -> Result<PathBuf, SweepError> {
-    let groups = new_run_groups(plan, from);
+    let groups = plan.run_groups(from..plan.seeds, |_| true);
     let total: usize = groups.iter().map(|(_, runs)| runs.len()).sum();
     let tmp = output::temp_name(&dir.join(output::RUNS));
     let mut progress = Progress::new(total, quiet);
@@ -109,17 +109,6 @@ pub fn train_new_seeds(
             Err(e)
         }
     }
-}
-
-/// The new runs of each family in run order, in groups of at most its ensemble width.
-fn new_run_groups(plan: &Plan, from: usize) -> Vec<(usize, Vec<usize>)> {
-    let mut groups = Vec::new();
-    for (i, f) in plan.families.iter().enumerate() {
-        let runs: Vec<usize> =
-            f.points.clone().flat_map(|p| (from..plan.seeds).map(move |s| p * plan.seeds + s)).collect();
-        groups.extend(runs.chunks(f.width.max(1)).map(|c| (i, c.to_vec())));
-    }
-    groups
 }
 
 /// Phase 2: rebuilds runs.jsonl from the old file (`from` seeds a point)

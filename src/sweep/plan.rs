@@ -134,6 +134,24 @@ impl Plan {
         derive_seed(self.base_seed, &f.architecture, run % self.seeds)
     }
 
+    /// Seed indices `seeds` of the points `keep` accepts, per family in run
+    /// order, in groups of at most the family's ensemble width: the work of
+    /// a growth or of an adaptive round (a run's record does not depend on
+    /// which runs share its ensemble).
+    pub fn run_groups(&self, seeds: std::ops::Range<usize>, keep: impl Fn(usize) -> bool) -> Vec<(usize, Vec<usize>)> {
+        let mut groups = Vec::new();
+        for (i, f) in self.families.iter().enumerate() {
+            let runs: Vec<usize> = f
+                .points
+                .clone()
+                .filter(|&p| keep(p))
+                .flat_map(|p| seeds.clone().map(move |s| p * self.seeds + s))
+                .collect();
+            groups.extend(runs.chunks(f.width.max(1)).map(|c| (i, c.to_vec())));
+        }
+        groups
+    }
+
     /// Ensembles to train: each family cut into pieces of at most its
     /// width. Depends only on the plan.
     pub fn chunks(&self) -> Vec<Chunk> {

@@ -95,6 +95,15 @@ impl Class {
 }
 
 impl Outcome {
+    /// Whether a run with this outcome (and `converged_at_end`) counts
+    /// toward the rate `count` names.
+    pub fn counts(self, count: super::config::Count, converged_at_end: bool) -> bool {
+        match count {
+            super::config::Count::FirstHit => matches!(self, Outcome::Converged { .. }),
+            super::config::Count::AtEnd => converged_at_end,
+        }
+    }
+
     /// The outcome of a record's fields.
     pub fn of(diverged_at: Option<usize>, epochs_to_converge: Option<usize>, converged: bool) -> Outcome {
         match (diverged_at, epochs_to_converge) {
@@ -158,10 +167,7 @@ pub struct RunRecord {
 impl RunRecord {
     /// Whether the run counts toward the rate `count` names.
     pub fn counts_as_success(&self, count: super::config::Count) -> bool {
-        match count {
-            super::config::Count::FirstHit => matches!(self.outcome(), Outcome::Converged { .. }),
-            super::config::Count::AtEnd => self.converged_at_end,
-        }
+        self.outcome().counts(count, self.converged_at_end)
     }
 
     /// How the run ended.

@@ -2,7 +2,7 @@
 //! before a run, the table of grid points sorted by convergence rate, and the
 //! closing lines (where the files are, throughput).
 
-use super::aggregate::PointSummary;
+use super::aggregate::{rank_order, PointSummary};
 use super::config::Count;
 use super::estimate::{estimate, human_bytes};
 use super::grid::Grid;
@@ -129,8 +129,7 @@ pub struct Ranking {
 /// The table's order: higher rate first, then faster (median epochs among
 /// converged, none last), then lower point index.
 fn table_order(a: &Brief, b: &Brief) -> std::cmp::Ordering {
-    let epochs = |x: &Brief| x.median_epochs.unwrap_or(f64::INFINITY);
-    b.rate.total_cmp(&a.rate).then(epochs(a).total_cmp(&epochs(b))).then(a.point.cmp(&b.point))
+    rank_order((a.rate, a.median_epochs, a.point), (b.rate, b.median_epochs, b.point))
 }
 
 impl Ranking {
@@ -315,18 +314,11 @@ pub fn final_table(ranking: &Ranking) -> String {
         } else {
             format!("{seeds} seeds")
         };
-        let at: Vec<String> = g
-            .axes()
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.values.len() > 1)
-            .map(|(i, a)| format!("{}={}", a.name, cell(point, i)))
-            .collect();
         let name = ranking.metric.0;
         let _ = writeln!(
             s,
             "best point on the validation split ({name} {v:.4}): {}\n  its test {name}: {t:.4} (95% interval of the mean over {seeds}: {:.4}–{:.4}); picked without looking at the test set",
-            at.join(" "),
+            g.varying_label(point, ""),
             ci[0],
             ci[1]
         );

@@ -286,6 +286,20 @@ impl Grid {
     }
 
     /// "lr 0.1 · l2 0" for the given axes at point `p`.
+    /// Point `p` by the axes that vary, but `except`: "lr=0.1 l2=0" (tables
+    /// and row labels; empty when no other axis varies).
+    pub fn varying_label(&self, p: usize, except: &str) -> String {
+        let c = self.coords(p);
+        self.axes
+            .iter()
+            .zip(c)
+            .filter(|(a, _)| a.values.len() > 1 && a.name != except)
+            .map(|(a, i)| format!("{}={}", a.name, a.values.short(i)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Point `p` by the named axes: "lr 0.1 · l2 0".
     pub fn describe(&self, p: usize, names: &[&str]) -> String {
         let c = self.coords(p);
         names
