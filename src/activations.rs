@@ -104,16 +104,18 @@ impl Activation {
 
     /// Replaces every x in `buf` by f(x). One dispatch, then a plain loop.
     pub fn apply_in_place<F: Real>(&self, buf: &mut [F]) {
-        match *self {
-            Activation::Tanh => buf.iter_mut().for_each(|v| *v = v.fast_tanh()),
-            Activation::Relu => buf.iter_mut().for_each(|v| *v = relu(*v)),
-            Activation::Sigmoid => buf.iter_mut().for_each(|v| *v = sigmoid(*v)),
-            Activation::Linear => {}
-            Activation::LeakyRelu(a) => {
-                let a = F::of(a);
-                buf.iter_mut().for_each(|v| *v = leaky(*v, a))
+        crate::cpu::dispatch!({
+            match *self {
+                Activation::Tanh => buf.iter_mut().for_each(|v| *v = v.fast_tanh()),
+                Activation::Relu => buf.iter_mut().for_each(|v| *v = relu(*v)),
+                Activation::Sigmoid => buf.iter_mut().for_each(|v| *v = sigmoid(*v)),
+                Activation::Linear => {}
+                Activation::LeakyRelu(a) => {
+                    let a = F::of(a);
+                    buf.iter_mut().for_each(|v| *v = leaky(*v, a))
+                }
             }
-        }
+        })
     }
 
     /// Multiplies each upstream gradient `grad[i]` by f' at the point whose
@@ -123,9 +125,9 @@ impl Activation {
         if *self == Activation::Linear {
             return;
         }
-        with_derivative!(F, *self, |d| {
+        crate::cpu::dispatch!(with_derivative!(F, *self, |d| {
             grad.iter_mut().zip(out).for_each(|(g, &y)| *g *= d(y));
-        })
+        }))
     }
 }
 

@@ -159,4 +159,12 @@ pub enum Error {
         /// Length given.
         got: usize,
     },
+
+    // --- environment ---
+    /// `NETSWEEP_CPU` names no level, or one this CPU cannot run.
+    #[error("{message}")]
+    Cpu {
+        /// What is wrong and what to write instead.
+        message: String,
+    },
 }

@@ -26,6 +26,7 @@
 pub mod activations;
 pub mod cli;
 pub mod console;
+pub mod cpu;
 pub mod data;
 pub mod ensemble;
 pub mod error;

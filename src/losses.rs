@@ -41,31 +41,33 @@ impl Loss {
 
     /// Loss per member: `out[k]` for scores of `rows` samples × `outputs` × K.
     pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
-        let k_n = out.len();
-        out.fill(F::zero());
-        let inv_n = F::one() / F::of(rows as f64);
-        match self {
-            Loss::Mse => {
-                for (s, y) in scores[..rows * outputs * k_n].chunks_exact(k_n).zip(targets.chunks_exact(k_n)) {
-                    for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
-                        let d = s - y;
-                        *o += d * d;
+        crate::cpu::dispatch!({
+            let k_n = out.len();
+            out.fill(F::zero());
+            let inv_n = F::one() / F::of(rows as f64);
+            match self {
+                Loss::Mse => {
+                    for (s, y) in scores[..rows * outputs * k_n].chunks_exact(k_n).zip(targets.chunks_exact(k_n)) {
+                        for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
+                            let d = s - y;
+                            *o += d * d;
+                        }
+                    }
+                }
+                Loss::Cce => {
+                    for n in 0..rows {
+                        let s = &scores[n * outputs * k_n..(n + 1) * outputs * k_n];
+                        let labels = &targets[n * k_n..(n + 1) * k_n];
+                        for k in 0..k_n {
+                            let (m, sum) = softmax_stats(s, outputs, k_n, k);
+                            let label = labels[k].to_usize().unwrap_or(0);
+                            out[k] += m + sum.ln() - s[label * k_n + k];
+                        }
                     }
                 }
             }
-            Loss::Cce => {
-                for n in 0..rows {
-                    let s = &scores[n * outputs * k_n..(n + 1) * outputs * k_n];
-                    let labels = &targets[n * k_n..(n + 1) * k_n];
-                    for k in 0..k_n {
-                        let (m, sum) = softmax_stats(s, outputs, k_n, k);
-                        let label = labels[k].to_usize().unwrap_or(0);
-                        out[k] += m + sum.ln() - s[label * k_n + k];
-                    }
-                }
-            }
-        }
-        out.iter_mut().for_each(|o| *o *= inv_n);
+            out.iter_mut().for_each(|o| *o *= inv_n);
+        })
     }
 
     /// d loss / d scores, written into `grad` (same layout as `scores`).
@@ -78,33 +80,35 @@ impl Loss {
         members: usize,
         grad: &mut [F],
     ) {
-        let len = rows * outputs * members;
-        let inv_n = F::one() / F::of(rows as f64);
-        match self {
-            Loss::Mse => {
-                let c = F::of(2.0) * inv_n;
-                for ((g, &s), &y) in grad[..len].iter_mut().zip(&scores[..len]).zip(targets) {
-                    *g = c * (s - y);
+        crate::cpu::dispatch!({
+            let len = rows * outputs * members;
+            let inv_n = F::one() / F::of(rows as f64);
+            match self {
+                Loss::Mse => {
+                    let c = F::of(2.0) * inv_n;
+                    for ((g, &s), &y) in grad[..len].iter_mut().zip(&scores[..len]).zip(targets) {
+                        *g = c * (s - y);
+                    }
                 }
-            }
-            Loss::Cce => {
-                for n in 0..rows {
-                    let block = n * outputs * members..(n + 1) * outputs * members;
-                    let s = &scores[block.clone()];
-                    let g = &mut grad[block];
-                    let labels = &targets[n * members..(n + 1) * members];
-                    for k in 0..members {
-                        let (m, sum) = softmax_stats(s, outputs, members, k);
-                        let inv_sum = F::one() / sum;
-                        for o in 0..outputs {
-                            g[o * members + k] = (s[o * members + k] - m).fast_exp() * inv_sum * inv_n;
+                Loss::Cce => {
+                    for n in 0..rows {
+                        let block = n * outputs * members..(n + 1) * outputs * members;
+                        let s = &scores[block.clone()];
+                        let g = &mut grad[block];
+                        let labels = &targets[n * members..(n + 1) * members];
+                        for k in 0..members {
+                            let (m, sum) = softmax_stats(s, outputs, members, k);
+                            let inv_sum = F::one() / sum;
+                            for o in 0..outputs {
+                                g[o * members + k] = (s[o * members + k] - m).fast_exp() * inv_sum * inv_n;
+                            }
+                            let label = labels[k].to_usize().unwrap_or(0);
+                            g[label * members + k] -= inv_n;
                         }
-                        let label = labels[k].to_usize().unwrap_or(0);
-                        g[label * members + k] -= inv_n;
                     }
                 }
             }
-        }
+        })
     }
 
     /// dL/dz for the output layer: the gradient with respect to the scores
@@ -122,21 +126,23 @@ impl Loss {
         act: Activation,
         delta: &mut [F],
     ) {
-        let len = rows * outputs * members;
-        match self {
-            Loss::Mse => {
-                let c = F::of(2.0) * (F::one() / F::of(rows as f64));
-                with_derivative!(F, act, |d| {
-                    for ((g, &s), &y) in delta[..len].iter_mut().zip(&scores[..len]).zip(targets) {
-                        *g = c * (s - y) * d(s);
-                    }
-                })
+        crate::cpu::dispatch!({
+            let len = rows * outputs * members;
+            match self {
+                Loss::Mse => {
+                    let c = F::of(2.0) * (F::one() / F::of(rows as f64));
+                    with_derivative!(F, act, |d| {
+                        for ((g, &s), &y) in delta[..len].iter_mut().zip(&scores[..len]).zip(targets) {
+                            *g = c * (s - y) * d(s);
+                        }
+                    })
+                }
+                Loss::Cce => {
+                    self.gradient_into(scores, targets, rows, outputs, members, delta);
+                    act.backprop_in_place(&scores[..len], &mut delta[..len]);
+                }
             }
-            Loss::Cce => {
-                self.gradient_into(scores, targets, rows, outputs, members, delta);
-                act.backprop_in_place(&scores[..len], &mut delta[..len]);
-            }
-        }
+        })
     }
 
     /// The course's `__call__`: loss of one network's scores (rows = samples).
@@ -170,7 +176,7 @@ impl Loss {
 }
 
 /// Max score and Σ exp(s - max) of one sample of member k.
-#[inline]
+#[inline(always)]
 fn softmax_stats<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> (F, F) {
     let mut m = F::neg_infinity();
     for o in 0..outputs {

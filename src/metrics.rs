@@ -51,40 +51,42 @@ impl Metric {
 
     /// Metric per member, written to `out[k]`.
     pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
-        let members = out.len();
-        match self {
-            Metric::Mse => Loss::Mse.value_into(scores, targets, rows, outputs, out),
-            Metric::AccXor => {
-                out.fill(F::zero());
-                let len = rows * outputs * members;
-                for (s, y) in scores[..len].chunks_exact(members).zip(targets.chunks_exact(members)) {
-                    for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
-                        *o += acc_xor_hit(s, y);
+        crate::cpu::dispatch!({
+            let members = out.len();
+            match self {
+                Metric::Mse => Loss::Mse.value_into(scores, targets, rows, outputs, out),
+                Metric::AccXor => {
+                    out.fill(F::zero());
+                    let len = rows * outputs * members;
+                    for (s, y) in scores[..len].chunks_exact(members).zip(targets.chunks_exact(members)) {
+                        for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
+                            *o += acc_xor_hit(s, y);
+                        }
                     }
+                    scale_acc_xor(out, rows, outputs);
                 }
-                scale_acc_xor(out, rows, outputs);
-            }
-            Metric::Acc => {
-                out.fill(F::zero());
-                for n in 0..rows {
-                    let s = &scores[n * outputs * members..(n + 1) * outputs * members];
-                    let labels = &targets[n * members..(n + 1) * members];
-                    for k in 0..members {
-                        let mut best = 0;
-                        for o in 1..outputs {
-                            if s[o * members + k] > s[best * members + k] {
-                                best = o;
+                Metric::Acc => {
+                    out.fill(F::zero());
+                    for n in 0..rows {
+                        let s = &scores[n * outputs * members..(n + 1) * outputs * members];
+                        let labels = &targets[n * members..(n + 1) * members];
+                        for k in 0..members {
+                            let mut best = 0;
+                            for o in 1..outputs {
+                                if s[o * members + k] > s[best * members + k] {
+                                    best = o;
+                                }
+                            }
+                            if labels[k].to_usize() == Some(best) {
+                                out[k] += F::one();
                             }
                         }
-                        if labels[k].to_usize() == Some(best) {
-                            out[k] += F::one();
-                        }
                     }
+                    let inv = F::one() / F::of(rows as f64);
+                    out.iter_mut().for_each(|o| *o *= inv);
                 }
-                let inv = F::one() / F::of(rows as f64);
-                out.iter_mut().for_each(|o| *o *= inv);
             }
-        }
+        })
     }
 
     /// The metric of one network's scores (rows = samples).

@@ -59,42 +59,50 @@ impl Regularizer {
 /// Adds `Σ l1[k]|w| + l2[k]w²` over the weights of member k to `out[k]`.
 /// `w` is in ensemble layout: `w[p·K + k]`; `scratch` holds at least 2·K values.
 pub fn penalty_into<F: Real>(w: &[F], l1: &[F], l2: &[F], out: &mut [F], scratch: &mut [F]) {
-    let members = out.len();
-    let (s1, rest) = scratch.split_at_mut(members);
-    let s2 = &mut rest[..members];
-    s1.fill(F::zero());
-    s2.fill(F::zero());
-    for row in w.chunks_exact(members) {
-        for ((a, b), &v) in s1.iter_mut().zip(s2.iter_mut()).zip(row) {
-            *a += v.abs();
-            *b += v * v;
+    crate::cpu::dispatch!({
+        let members = out.len();
+        let (s1, rest) = scratch.split_at_mut(members);
+        let s2 = &mut rest[..members];
+        s1.fill(F::zero());
+        s2.fill(F::zero());
+        for row in w.chunks_exact(members) {
+            for ((a, b), &v) in s1.iter_mut().zip(s2.iter_mut()).zip(row) {
+                *a += v.abs();
+                *b += v * v;
+            }
         }
-    }
-    add_penalty(l1, l2, s1, s2, out);
+        add_penalty(l1, l2, s1, s2, out);
+    })
 }
 
 /// Adds `l1[k]·s1[k] + l2[k]·s2[k]` to `out[k]`, from the sums `s1 = Σ|w|` and
 /// `s2 = Σw²` of member k's weights.
 pub fn add_penalty<F: Real>(l1: &[F], l2: &[F], s1: &[F], s2: &[F], out: &mut [F]) {
-    for ((o, (&a, &b)), (&u, &v)) in out.iter_mut().zip(l1.iter().zip(l2)).zip(s1.iter().zip(s2)) {
-        *o += a * u + b * v;
-    }
+    crate::cpu::dispatch!({
+        for ((o, (&a, &b)), (&u, &v)) in out.iter_mut().zip(l1.iter().zip(l2)).zip(s1.iter().zip(s2)) {
+            *o += a * u + b * v;
+        }
+    })
 }
 
 /// Adds `l1[k]·sign(w) + 2·l2[k]·w` to the gradient `g` (same layout as `w`).
 pub fn add_gradient<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F]) {
-    gradient_pass::<F, false>(w, l1, l2, g, &mut [], &mut []);
+    crate::cpu::dispatch!({
+        gradient_pass::<F, false>(w, l1, l2, g, &mut [], &mut []);
+    })
 }
 
 /// [`add_gradient`], and in the same pass over the weights the sums
 /// `s1[k] = Σ|w|` and `s2[k] = Σw²` that [`add_penalty`] turns into the penalty
 /// (the same values, summed in the same order, as [`penalty_into`]).
 pub fn add_gradient_and_sums<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
-    if w.is_empty() {
-        s1.fill(F::zero());
-        s2.fill(F::zero());
-    }
-    gradient_pass::<F, true>(w, l1, l2, g, s1, s2);
+    crate::cpu::dispatch!({
+        if w.is_empty() {
+            s1.fill(F::zero());
+            s2.fill(F::zero());
+        }
+        gradient_pass::<F, true>(w, l1, l2, g, s1, s2);
+    })
 }
 
 #[inline(always)]

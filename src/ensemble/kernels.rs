@@ -14,6 +14,7 @@
 
 use super::DenseParams;
 use crate::activations::with_derivative;
+use crate::cpu;
 use crate::scalar::Real;
 use crate::Activation;
 use ndarray::linalg::general_mat_mul;
@@ -118,9 +119,9 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize
         return forward_gemm(p, inputs, rows, out);
     }
     if members == 1 {
-        forward_lockstep::<F, true>(p, inputs, rows, members, out);
+        cpu::dispatch!(forward_lockstep::<F, true>(p, inputs, rows, members, out));
     } else {
-        forward_lockstep::<F, false>(p, inputs, rows, members, out);
+        cpu::dispatch!(forward_lockstep::<F, false>(p, inputs, rows, members, out));
     }
     // One dispatch per layer, then a plain vectorised pass over the outputs.
     p.activation.apply_in_place(&mut out[..rows * p.units * members]);
@@ -145,6 +146,7 @@ fn forward_gemm<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usiz
 /// The lockstep pre-activation: for every (sample, unit) and block of
 /// members (`by_blocks!`), z = b + Σ_i x_i·w_i accumulates in registers
 /// (fused multiply-adds, in order of i) and is stored once.
+#[inline(always)]
 fn forward_lockstep<F: Real, const SINGLE: bool>(
     p: &DenseParams<F>,
     inputs: &[Block<'_, F>],
@@ -221,13 +223,14 @@ pub fn weight_grads<F: Real>(
         return;
     }
     if members == 1 {
-        weight_grads_lockstep::<F, true>(p, inputs, delta, rows, members, gw, gb);
+        cpu::dispatch!(weight_grads_lockstep::<F, true>(p, inputs, delta, rows, members, gw, gb));
     } else {
-        weight_grads_lockstep::<F, false>(p, inputs, delta, rows, members, gw, gb);
+        cpu::dispatch!(weight_grads_lockstep::<F, false>(p, inputs, delta, rows, members, gw, gb));
     }
 }
 
 /// gb[j] = Σ_n delta[n][j], gw[i][j] = Σ_n x[n][i]·delta[n][j]: register sums over samples.
+#[inline(always)]
 fn weight_grads_lockstep<F: Real, const SINGLE: bool>(
     p: &DenseParams<F>,
     inputs: &[Block<'_, F>],
@@ -299,9 +302,9 @@ pub fn input_grad<F: Real>(
     }
     let (y, one) = (&[], |_| F::one());
     if members == 1 {
-        input_grad_lockstep::<F, false, true>(p, row, dim, delta, rows, members, dx, y, one);
+        cpu::dispatch!(input_grad_lockstep::<F, false, true>(p, row, dim, delta, rows, members, dx, y, one));
     } else {
-        input_grad_lockstep::<F, false, false>(p, row, dim, delta, rows, members, dx, y, one);
+        cpu::dispatch!(input_grad_lockstep::<F, false, false>(p, row, dim, delta, rows, members, dx, y, one));
     }
 }
 
@@ -327,13 +330,13 @@ pub fn input_delta<F: Real>(
         input_grad_gemm(p, row, dim, delta, rows, F::zero(), dx);
         return act.backprop_in_place(&y[..rows * dim], &mut dx[..rows * dim]);
     }
-    with_derivative!(F, act, |d| {
+    cpu::dispatch!(with_derivative!(F, act, |d| {
         if members == 1 {
             input_grad_lockstep::<F, true, true>(p, row, dim, delta, rows, members, dx, y, d)
         } else {
             input_grad_lockstep::<F, true, false>(p, row, dim, delta, rows, members, dx, y, d)
         }
-    })
+    }))
 }
 
 fn input_grad_gemm<F: Real>(

@@ -39,11 +39,11 @@ impl<F: Real> OutputPass<'_, F> {
         match (loss, metric) {
             (Loss::Mse, Metric::Mse) => {
                 // The mse metric is the loss without the penalty.
-                with_derivative!(F, self.act, |d| self.mse(d, |_, _| F::zero()));
+                crate::cpu::dispatch!(with_derivative!(F, self.act, |d| self.mse(d, |_, _| F::zero())));
                 self.metric.copy_from_slice(self.loss);
             }
             (Loss::Mse, Metric::AccXor) => {
-                with_derivative!(F, self.act, |d| self.mse(d, acc_xor_hit));
+                crate::cpu::dispatch!(with_derivative!(F, self.act, |d| self.mse(d, acc_xor_hit)));
                 scale_acc_xor(self.metric, self.rows, self.outputs);
             }
             _ => return false,

@@ -49,6 +49,11 @@ pub struct Manifest {
     pub netsweep_version: String,
     /// Git commit of the netsweep build, when known.
     pub git_commit: Option<String>,
+    /// The kernels' instruction-set level (`baseline`, `avx2`, `avx512`:
+    /// detected, or forced by `NETSWEEP_CPU`); results do not depend on it.
+    /// In a merged folder, the shards' levels joined by `+` when they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
     /// Worker threads.
     pub threads: usize,
     /// Where the thread count came from: "--threads", "RAYON_NUM_THREADS" or
@@ -107,6 +112,7 @@ impl Manifest {
             seed_derivation: "ChaCha8Rng::seed_from_u64(seed) with seed = mix(mix(mix(base_seed) ^ fnv1a(architecture)) ^ seed_index), mix = SplitMix64's finalizer; stream 0 draws the weights, stream 1 shuffles mini-batches. The seed depends on (base_seed, architecture, seed index) only: seed index s starts from the same weights at every point with the same network shape and init.".into(),
             netsweep_version: env!("CARGO_PKG_VERSION").into(),
             git_commit: (!commit.is_empty()).then(|| commit.to_string()),
+            cpu: Some(crate::cpu::level().name().into()),
             threads,
             threads_from: None,
             started_at: now(),

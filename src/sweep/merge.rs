@@ -268,6 +268,9 @@ fn merged_manifest(plan: &Plan, reference: &Manifest, shards: Vec<Manifest>, t0:
     let mut manifest = Manifest::start(plan, &reference.experiment_file, shards.iter().map(|m| m.threads).sum());
     manifest.started_at = shards.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(now);
     manifest.status = Status::Complete;
+    let mut levels: Vec<String> = shards.iter().filter_map(|m| m.cpu.clone()).collect();
+    levels.dedup();
+    manifest.cpu = (!levels.is_empty()).then(|| levels.join("+"));
     manifest.finished_at = Some(now());
     manifest.wall_seconds = shards.iter().filter_map(|m| m.wall_seconds).reduce(f64::max);
     manifest.network_epochs_per_second = Some(shards.iter().filter_map(|m| m.network_epochs_per_second).sum());

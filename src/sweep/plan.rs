@@ -182,6 +182,7 @@ pub fn experiment_hash(file: &ExperimentFile) -> Result<String, SweepError> {
 /// `stem` names the experiment when the file has no `name`.
 pub fn resolve(file: ExperimentFile, stem: &str, overrides: Vec<String>) -> Result<Plan, SweepError> {
     let name = check_basics(&file, stem)?;
+    crate::cpu::requested().map_err(|e| SweepError::Config(e.to_string()))?;
     let grid = Grid::from_file(&file)?;
     check_architecture_names(&file, &grid)?;
     check_size(&grid, file.seeds.most())?;
