@@ -42,6 +42,9 @@ pub mod scalar;
 pub mod sweep;
 
 pub use activations::Activation;
+/// The array crate of the library's signatures, re-exported so that callers
+/// use the same version: `netsweep::ndarray::array![[0.0, 1.0]]`.
+pub use ndarray;
 pub use ensemble::Ensemble;
 pub use error::{Error, Result};
 pub use init::Init;

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod estimate;
+pub mod experiment;
 pub mod family;
 pub mod grid;
 pub mod grow;
@@ -40,6 +41,7 @@ pub mod tracker;
 pub mod worker;
 
 pub use error::SweepError;
+pub use experiment::{Experiment, Finished};
 pub use plan::{resolve, Plan};
 pub use runner::{run, RunOptions};
 

@@ -162,6 +162,16 @@ impl Ranking {
         }
     }
 
+    /// The best points offered, best first (at most `n`).
+    pub fn best(&self) -> &[Brief] {
+        &self.best
+    }
+
+    /// The worst points offered (at most `n`).
+    pub fn worst(&self) -> &[Brief] {
+        &self.worst
+    }
+
     /// Takes one point into account.
     pub fn offer(&mut self, p: &PointSummary) {
         let first = (p.convergence_rate, (p.rate_ci_low, p.rate_ci_high));

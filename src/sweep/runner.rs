@@ -45,10 +45,13 @@ use std::time::{Duration, Instant};
 /// Most worker threads `--threads` accepts.
 pub const MAX_THREADS: usize = 1024;
 
-/// How to run.
+/// How to run: `RunOptions::default().out("results/x").threads(4)`.
+/// The default: no folder (see [`super::Experiment::run`]), one thread per
+/// core, resume rather than replace, no progress output.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Results folder.
+    /// Results folder (empty: [`super::Experiment::run`] uses a temporary
+    /// one; [`run`] needs one).
     pub out: PathBuf,
     /// Worker threads (0: one per core).
     pub threads: usize,
@@ -59,6 +62,38 @@ pub struct RunOptions {
     pub quiet: bool,
     /// The experiment file, as given (recorded in the manifest).
     pub experiment_file: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { out: PathBuf::new(), threads: 0, force: false, quiet: true, experiment_file: String::new() }
+    }
+}
+
+impl RunOptions {
+    /// Writes the results folder `dir`.
+    pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out = dir.into();
+        self
+    }
+
+    /// Worker threads (0: one per core).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Replace what the folder holds instead of resuming or refusing.
+    pub fn force(mut self, yes: bool) -> Self {
+        self.force = yes;
+        self
+    }
+
+    /// Progress and the final table on stderr (off by default).
+    pub fn progress(mut self, yes: bool) -> Self {
+        self.quiet = !yes;
+        self
+    }
 }
 
 /// What a finished sweep hands back. The statistics are in the folder's
@@ -137,6 +172,9 @@ fn execute(
     shard: Option<Shard>,
     stop: Option<&AtomicBool>,
 ) -> Result<(Manifest, Option<Ranking>), SweepError> {
+    if opts.out.as_os_str().is_empty() {
+        return Err(SweepError::Config("no results folder given (RunOptions::out)".into()));
+    }
     let (threads, threads_from) = thread_count(opts.threads, std::env::var("RAYON_NUM_THREADS").ok().as_deref())?;
     if threads > MAX_THREADS {
         return Err(SweepError::Config(format!(

@@ -285,7 +285,6 @@ impl Grid {
         Params(self.axes.iter().zip(&c).map(|(a, &i)| (a.name.clone(), a.values.json(i))).collect())
     }
 
-    /// "lr 0.1 · l2 0" for the given axes at point `p`.
     /// Point `p` by the axes that vary, but `except`: "lr=0.1 l2=0" (tables
     /// and row labels; empty when no other axis varies).
     pub fn varying_label(&self, p: usize, except: &str) -> String {
