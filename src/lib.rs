@@ -24,6 +24,7 @@
 //! one architecture in lockstep with the same kernels.
 
 pub mod activations;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod console;
 pub mod cpu;
@@ -36,9 +37,11 @@ pub mod losses;
 pub mod metrics;
 pub mod models;
 pub mod optimizers;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod regularizers;
 pub mod scalar;
+#[cfg(feature = "sweep")]
 pub mod sweep;
 
 pub use activations::Activation;

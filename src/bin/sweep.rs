@@ -85,7 +85,7 @@ enum Command {
         #[arg(long, value_name = "VALUE")]
         baseline: Option<String>,
         /// Image format of the figure.
-        #[arg(long, value_enum, default_value_t = Format::Png)]
+        #[arg(long, default_value = "png", value_parser = format_parser())]
         format: Format,
         /// Do not draw the figure.
         #[arg(long)]
@@ -109,7 +109,7 @@ enum Command {
         /// A results folder, or a folder of them (e.g. results/).
         path: PathBuf,
         /// Image format.
-        #[arg(long, value_enum, default_value_t = Format::Png)]
+        #[arg(long, default_value = "png", value_parser = format_parser())]
         format: Format,
         /// Axis of the heatmap columns and of the rate plots' x axis (default: lr).
         #[arg(long, value_name = "AXIS")]
@@ -133,6 +133,13 @@ fn parse_at(s: &str) -> Result<Vec<(String, String)>, String> {
             _ => Err(format!("`{pair}` is not AXIS=VALUE (e.g. --at l2=0.01,l1=0)")),
         })
         .collect()
+}
+
+/// `--format png|svg`: the library's plot formats, listed for `--help` and completions.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(|f| f.ext()))
+        .map(|name: String| Format::from_ext(&name).unwrap_or_default())
 }
 
 fn main() -> ExitCode {

@@ -9,10 +9,14 @@ use crate::error::{Error, Result};
 use crate::scalar::Real;
 use ndarray::{Array2, ArrayView2};
 
+#[cfg(feature = "datasets")]
 pub mod cifar10;
+#[cfg(feature = "datasets")]
 pub mod csv_file;
+#[cfg(feature = "datasets")]
 pub mod digits;
 pub mod error;
+#[cfg(feature = "datasets")]
 pub mod mnist;
 pub mod prepare;
 

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use style::{Area, PResult};
 
 /// Image format of the plots.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// PNG (bitmap).
     #[default]
@@ -44,6 +44,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 2] = [Format::Png, Format::Svg];
+
+    /// The format whose extension (`png`, `svg`) is `name`.
+    pub fn from_ext(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.ext() == name)
+    }
+
     /// File extension.
     pub fn ext(&self) -> &'static str {
         match self {
