@@ -108,7 +108,11 @@ pub fn requested() -> Result<Level> {
             if !level.supported() {
                 let have: Vec<&str> = Level::available().into_iter().map(Level::name).collect();
                 return Err(Error::Cpu {
-                    message: format!("{ENV}={} needs instructions this CPU lacks; it can run {}", level.name(), have.join(", ")),
+                    message: format!(
+                        "{ENV}={} needs instructions this CPU lacks; it can run {}",
+                        level.name(),
+                        have.join(", ")
+                    ),
                 });
             }
             Ok(level)

@@ -77,6 +77,22 @@ pub enum Error {
         /// Number of layers.
         len: usize,
     },
+    /// A Dense-layer index past the end.
+    #[error("Dense layer index {index} is out of range: the network has {len} Dense layers")]
+    DenseIndex {
+        /// Requested index.
+        index: usize,
+        /// Number of Dense layers.
+        len: usize,
+    },
+    /// A member index past the end of an ensemble.
+    #[error("member index {index} is out of range: the ensemble has {members} members")]
+    MemberIndex {
+        /// Requested index.
+        index: usize,
+        /// Ensemble size.
+        members: usize,
+    },
 
     // --- hyperparameters ---
     /// A hyperparameter outside its valid range.

@@ -3,6 +3,7 @@
 //! (input, unit) order from the network's own seeded ChaCha stream, so a seed
 //! fixes them on every machine.
 
+use crate::error::{Error, Result};
 use crate::scalar::Real;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -26,25 +27,31 @@ pub enum Init {
 
 impl Init {
     /// Checks the scheme's parameter.
-    pub fn validate(&self) -> Result<(), crate::Error> {
+    pub fn validate(&self) -> Result<()> {
         match *self {
             Init::Uniform(a) | Init::Normal(a) if !(a.is_finite() && a > 0.0) => {
-                Err(crate::Error::InvalidHyperparameter {
-                    name: "init scale",
-                    value: a,
-                    rule: "must be a positive number",
-                })
+                Err(Error::InvalidHyperparameter { name: "init scale", value: a, rule: "must be a positive number" })
             }
             _ => Ok(()),
         }
     }
 
-    /// Fills `w` (fan_in × fan_out values, row-major) from `rng`.
-    pub fn fill<F: Real>(&self, w: &mut [F], fan_in: usize, fan_out: usize, rng: &mut ChaCha8Rng) {
+    /// Fills `w` (fan_in × fan_out values, row-major) from `rng`. An invalid
+    /// scale ([`Self::validate`]) or a zero fan size is an error.
+    pub fn fill<F: Real>(&self, w: &mut [F], fan_in: usize, fan_out: usize, rng: &mut ChaCha8Rng) -> Result<()> {
+        self.validate()?;
+        if fan_in == 0 || fan_out == 0 {
+            let value = fan_in.min(fan_out) as f64;
+            return Err(Error::InvalidHyperparameter { name: "fan size", value, rule: "must be at least 1" });
+        }
         let normal = |sd: f64, w: &mut [F], rng: &mut ChaCha8Rng| {
-            // sd > 0 and finite is checked by `validate` / guaranteed by the fan sizes.
-            let d = Normal::new(0.0, sd).expect("validated standard deviation");
+            let d = Normal::new(0.0, sd).map_err(|_| Error::InvalidHyperparameter {
+                name: "init standard deviation",
+                value: sd,
+                rule: "must be a positive number",
+            })?;
             w.iter_mut().for_each(|v| *v = F::of(d.sample(rng)));
+            Ok(())
         };
         match *self {
             Init::GlorotUniform => {
@@ -52,8 +59,9 @@ impl Init {
                 w.iter_mut().for_each(|v| *v = F::of(rng.random_range(-a..a)));
             }
             Init::Uniform(a) => w.iter_mut().for_each(|v| *v = F::of(rng.random_range(-a..a))),
-            Init::HeNormal => normal((2.0 / fan_in as f64).sqrt(), w, rng),
-            Init::Normal(sd) => normal(sd, w, rng),
+            Init::HeNormal => return normal((2.0 / fan_in as f64).sqrt(), w, rng),
+            Init::Normal(sd) => return normal(sd, w, rng),
         }
+        Ok(())
     }
 }

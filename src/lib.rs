@@ -124,9 +124,6 @@ pub mod scalar;
 pub mod sweep;
 
 pub use activations::Activation;
-/// The array crate of the library's signatures, re-exported so that callers
-/// use the same version: `netsweep::ndarray::array![[0.0, 1.0]]`.
-pub use ndarray;
 pub use ensemble::Ensemble;
 pub use error::{Error, Result};
 pub use init::Init;
@@ -134,6 +131,9 @@ pub use layers::{ConcatInput, Dense, Input, Layer};
 pub use losses::Loss;
 pub use metrics::Metric;
 pub use models::{Fit, History, Network};
+/// The array crate of the library's signatures, re-exported so that callers
+/// use the same version: `netsweep::ndarray::array![[0.0, 1.0]]`.
+pub use ndarray;
 pub use optimizers::Optimizer;
 pub use regularizers::Regularizer;
 pub use scalar::Real;

@@ -15,6 +15,7 @@
 //! course's two-dimensional forms (one network, rows = samples).
 
 use crate::activations::with_derivative;
+use crate::error::{Error, Result};
 use crate::scalar::Real;
 use crate::Activation;
 use ndarray::{Array2, ArrayView2};
@@ -146,7 +147,10 @@ impl Loss {
     }
 
     /// The course's `__call__`: loss of one network's scores (rows = samples).
-    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> F {
+    /// Targets must match the scores: the same rows, as many columns (MSE)
+    /// or one column of class labels in 0..outputs (CCE).
+    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Result<F> {
+        self.check_pair(scores, targets)?;
         let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
         let mut out = [F::zero()];
         self.value_into(
@@ -156,11 +160,18 @@ impl Loss {
             scores.ncols(),
             &mut out,
         );
-        out[0]
+        Ok(out[0])
     }
 
-    /// The course's `gradient`: d loss / d scores for one network.
-    pub fn gradient<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Array2<F> {
+    /// Checks that `targets` fit `scores` (see [`Self::value`]).
+    pub fn check_pair<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Result<()> {
+        check_scored_pair(scores, targets, self.target_columns(scores.ncols()), matches!(self, Loss::Cce))
+    }
+
+    /// The course's `gradient`: d loss / d scores for one network (targets
+    /// checked as for [`Self::value`]).
+    pub fn gradient<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Result<Array2<F>> {
+        self.check_pair(scores, targets)?;
         let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
         let mut g = Array2::zeros(scores.raw_dim());
         self.gradient_into(
@@ -171,8 +182,26 @@ impl Loss {
             1,
             g.as_slice_mut().unwrap_or(&mut []),
         );
-        g
+        Ok(g)
     }
+}
+
+/// Checks scores and targets of one network: at least one row, the same
+/// rows, `cols` target columns, finite targets, and class labels in
+/// 0..outputs when `labels`. Scores may be anything (a diverged network's).
+pub(crate) fn check_scored_pair<F: Real>(
+    scores: ArrayView2<F>,
+    targets: ArrayView2<F>,
+    cols: usize,
+    labels: bool,
+) -> Result<()> {
+    if scores.nrows() == 0 {
+        return Err(Error::Empty { what: "scores" });
+    }
+    if scores.nrows() != targets.nrows() {
+        return Err(Error::RowMismatch { what: "scores and targets", x_rows: scores.nrows(), y_rows: targets.nrows() });
+    }
+    crate::data::check_targets("targets", targets, cols, labels.then_some(scores.ncols()))
 }
 
 /// Max score and Σ exp(s - max) of one sample of member k.
@@ -199,7 +228,7 @@ mod tests {
         // mean over 2 samples of the summed squared error: ((0.5² + 1²) + (2²+0)) / 2
         let s = array![[0.5f64, 1.0], [-1.0, 2.0]];
         let y = array![[0.0f64, 0.0], [1.0, 2.0]];
-        assert!((Loss::Mse.value(s.view(), y.view()) - 2.625).abs() < 1e-15);
+        assert!((Loss::Mse.value(s.view(), y.view()).unwrap() - 2.625).abs() < 1e-15);
     }
 
     #[test]
@@ -207,18 +236,18 @@ mod tests {
         // python: s=[1,2,3]; -log(exp(s[2])/sum(exp(s))) = 0.40760596444437
         let s = array![[1.0f64, 2.0, 3.0]];
         let y = array![[2.0f64]];
-        assert!((Loss::Cce.value(s.view(), y.view()) - 0.407_605_964_444_38).abs() < 1e-12);
+        assert!((Loss::Cce.value(s.view(), y.view()).unwrap() - 0.407_605_964_444_38).abs() < 1e-12);
         // Shifting by 1000 must change nothing (stability).
         let big = s.mapv(|v| v + 1000.0);
-        assert!((Loss::Cce.value(big.view(), y.view()) - 0.407_605_964_444_38).abs() < 1e-12);
-        let g = Loss::Cce.gradient(big.view(), y.view());
+        assert!((Loss::Cce.value(big.view(), y.view()).unwrap() - 0.407_605_964_444_38).abs() < 1e-12);
+        let g = Loss::Cce.gradient(big.view(), y.view()).unwrap();
         assert!(g.iter().all(|v| v.is_finite()));
         let f = array![[1e30f32, -1e30]];
-        assert!(Loss::Cce.value(f.view(), array![[1.0f32]].view()).is_finite());
+        assert!(Loss::Cce.value(f.view(), array![[1.0f32]].view()).unwrap().is_finite());
     }
 
     fn check_gradient(loss: Loss, s: Array2<f64>, y: Array2<f64>) {
-        let g = loss.gradient(s.view(), y.view());
+        let g = loss.gradient(s.view(), y.view()).unwrap();
         let h = 1e-6;
         for idx in 0..s.len() {
             let (r, c) = (idx / s.ncols(), idx % s.ncols());
@@ -226,7 +255,7 @@ mod tests {
             p[[r, c]] += h;
             let mut m = s.clone();
             m[[r, c]] -= h;
-            let fd = (loss.value(p.view(), y.view()) - loss.value(m.view(), y.view())) / (2.0 * h);
+            let fd = (loss.value(p.view(), y.view()).unwrap() - loss.value(m.view(), y.view()).unwrap()) / (2.0 * h);
             let err = (fd - g[[r, c]]).abs() / g[[r, c]].abs().max(1e-3);
             assert!(err < 1e-6, "{loss:?} [{r},{c}]: analytic {}, numeric {fd}", g[[r, c]]);
         }

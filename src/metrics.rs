@@ -9,6 +9,7 @@
 //! Like the losses, the `*_into` form works on the ensemble layout
 //! (`[(n·outputs + o)·K + k]`) and writes one value per member.
 
+use crate::error::Result;
 use crate::losses::Loss;
 use crate::scalar::Real;
 use ndarray::ArrayView2;
@@ -89,8 +90,12 @@ impl Metric {
         })
     }
 
-    /// The metric of one network's scores (rows = samples).
-    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> F {
+    /// The metric of one network's scores (rows = samples); targets must
+    /// match them (the same rows; as many columns, or one column of class
+    /// labels in 0..outputs for acc).
+    pub fn value<F: Real>(&self, scores: ArrayView2<F>, targets: ArrayView2<F>) -> Result<F> {
+        let cols = self.target_columns(scores.ncols());
+        crate::losses::check_scored_pair(scores, targets, cols, matches!(self, Metric::Acc))?;
         let (s, y) = (scores.as_standard_layout(), targets.as_standard_layout());
         let mut out = [F::zero()];
         self.value_into(
@@ -100,7 +105,7 @@ impl Metric {
             scores.ncols(),
             &mut out,
         );
-        out[0]
+        Ok(out[0])
     }
 }
 
@@ -139,7 +144,7 @@ mod tests {
         // 0.8 -> 1 (match), -0.7 -> -1 (match), 0.2 stays 0.2 (no match), -0.6 -> -1 (no match, target 1)
         let s = array![[0.8f32], [-0.7], [0.2], [-0.6]];
         let y = array![[1.0f32], [-1.0], [1.0], [1.0]];
-        assert_eq!(Metric::AccXor.value(s.view(), y.view()), 0.5);
+        assert_eq!(Metric::AccXor.value(s.view(), y.view()).unwrap(), 0.5);
         // The input is untouched.
         assert_eq!(s, array![[0.8f32], [-0.7], [0.2], [-0.6]]);
     }
@@ -148,13 +153,13 @@ mod tests {
     fn acc_is_argmax_against_labels() {
         let s = array![[1.8f32, 0.5], [-2.2, -1.7], [0.0, 3.0]];
         let y = array![[0.0f32], [1.0], [0.0]];
-        assert!((Metric::Acc.value(s.view(), y.view()) - 2.0 / 3.0).abs() < 1e-7);
+        assert!((Metric::Acc.value(s.view(), y.view()).unwrap() - 2.0 / 3.0).abs() < 1e-7);
     }
 
     #[test]
     fn mse_metric_equals_mse_loss() {
         let s = array![[0.5f64, 1.0], [-1.0, 2.0]];
         let y = array![[0.0f64, 0.0], [1.0, 2.0]];
-        assert_eq!(Metric::Mse.value(s.view(), y.view()), 2.625);
+        assert_eq!(Metric::Mse.value(s.view(), y.view()).unwrap(), 2.625);
     }
 }

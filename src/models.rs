@@ -102,13 +102,13 @@ impl<F: Real> Network<F> {
     /// Weights of the `dense`-th Dense layer in the course's shape
     /// (inputs + 1, units), bias in the last row.
     #[doc(alias = "get_weights")]
-    pub fn weights(&self, dense: usize) -> Array2<F> {
+    pub fn weights(&self, dense: usize) -> Result<Array2<F>> {
         self.inner.weights(0, dense)
     }
 
     /// All parameters as one vector (per Dense layer: weights row-major, then biases).
     pub fn params(&self) -> Vec<F> {
-        self.inner.params(0)
+        self.inner.member_params(0)
     }
 
     /// Overwrites all parameters (layout of [`Self::params`]).

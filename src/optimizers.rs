@@ -340,39 +340,87 @@ impl<F: Real> OptimizerState<F> {
             let lanes = Lanes { lr: &self.lr, c0, c1, c2, corr: &self.corr };
             let one = F::one();
             match self.rule {
-                Rule::Sgd { momentum: false, .. } => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, _, _| *w = (-l.lr).mul_add(g, *w)),
-                Rule::Sgd { momentum: true, nesterov } => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, v, _| {
-                    let mu = l.c0;
-                    if mu == F::zero() {
-                        // A member without momentum takes the plain step, exactly.
-                        *w = (-l.lr).mul_add(g, *w);
-                    } else {
-                        *v = mu.mul_add(*v, -l.lr * g);
-                        *w += if nesterov { mu.mul_add(*v, -l.lr * g) } else { *v };
-                    }
-                }),
-                Rule::Adam => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, m, v| {
-                    let (b1, b2, eps) = (l.c0, l.c1, l.c2);
-                    *m = b1.mul_add(*m, (one - b1) * g);
-                    *v = b2.mul_add(*v, (one - b2) * g * g);
-                    *w -= l.lr * l.corr * *m / (v.sqrt() + eps);
-                }),
-                Rule::RmsProp => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, v, _| {
-                    let (rho, eps) = (l.c0, l.c1);
-                    *v = rho.mul_add(*v, (one - rho) * g * g);
-                    *w -= l.lr * g / (v.sqrt() + eps);
-                }),
-                Rule::Adagrad => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, a, _| {
-                    *a = g.mul_add(g, *a);
-                    *w -= l.lr * g / (a.sqrt() + l.c0);
-                }),
-                Rule::Adadelta => each(lanes, w, g, s0, s1, #[inline(always)] |l, w, g, a, s| {
-                    let (rho, eps) = (l.c0, l.c1);
-                    *a = rho.mul_add(*a, (one - rho) * g * g);
-                    let d = (*s + eps).sqrt() / (*a + eps).sqrt() * g;
-                    *s = rho.mul_add(*s, (one - rho) * d * d);
-                    *w -= l.lr * d;
-                }),
+                Rule::Sgd { momentum: false, .. } => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, _, _| *w = (-l.lr).mul_add(g, *w),
+                ),
+                Rule::Sgd { momentum: true, nesterov } => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, v, _| {
+                        let mu = l.c0;
+                        if mu == F::zero() {
+                            // A member without momentum takes the plain step, exactly.
+                            *w = (-l.lr).mul_add(g, *w);
+                        } else {
+                            *v = mu.mul_add(*v, -l.lr * g);
+                            *w += if nesterov { mu.mul_add(*v, -l.lr * g) } else { *v };
+                        }
+                    },
+                ),
+                Rule::Adam => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, m, v| {
+                        let (b1, b2, eps) = (l.c0, l.c1, l.c2);
+                        *m = b1.mul_add(*m, (one - b1) * g);
+                        *v = b2.mul_add(*v, (one - b2) * g * g);
+                        *w -= l.lr * l.corr * *m / (v.sqrt() + eps);
+                    },
+                ),
+                Rule::RmsProp => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, v, _| {
+                        let (rho, eps) = (l.c0, l.c1);
+                        *v = rho.mul_add(*v, (one - rho) * g * g);
+                        *w -= l.lr * g / (v.sqrt() + eps);
+                    },
+                ),
+                Rule::Adagrad => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, a, _| {
+                        *a = g.mul_add(g, *a);
+                        *w -= l.lr * g / (a.sqrt() + l.c0);
+                    },
+                ),
+                Rule::Adadelta => each(
+                    lanes,
+                    w,
+                    g,
+                    s0,
+                    s1,
+                    #[inline(always)]
+                    |l, w, g, a, s| {
+                        let (rho, eps) = (l.c0, l.c1);
+                        *a = rho.mul_add(*a, (one - rho) * g * g);
+                        let d = (*s + eps).sqrt() / (*a + eps).sqrt() * g;
+                        *s = rho.mul_add(*s, (one - rho) * d * d);
+                        *w -= l.lr * d;
+                    },
+                ),
             }
         })
     }

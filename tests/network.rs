@@ -127,7 +127,7 @@ fn ensemble_matches_singles(arch: &str, batch_size: usize) {
         let fit = Fit { batch_size, ..Fit::new(150, Optimizer::sgd(lrs[k])) };
         let h = net.fit(xor.x.view(), xor.y.view(), &fit).unwrap();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&net.params()), bits(&ens.params(k)), "{arch} member {k} weights");
+        assert_eq!(bits(&net.params()), bits(&ens.params(k).unwrap()), "{arch} member {k} weights");
         let single: Vec<f32> = h.loss.iter().map(|&v| v as f32).collect();
         assert_eq!(bits(&single), bits(&losses[k]), "{arch} member {k} loss curve");
     }
@@ -152,7 +152,7 @@ fn forward_upto_and_concat_output() {
     assert_eq!(c.column(0), xor.x.column(0));
     assert_eq!(c.column(1), xor.x.column(1));
     assert_eq!(c.column(2), h.column(0));
-    let w = net.weights(1);
+    let w = net.weights(1).unwrap();
     assert_eq!(w.dim(), (4, 1), "course shape (dim(X)+1, units)");
     assert_eq!(w[[3, 0]], 0.0, "bias row starts at zero");
     assert_eq!(net.predict(xor.x.view()).unwrap().dim(), (4, 1));

@@ -229,7 +229,7 @@ impl<F: Real> Ensemble<F> {
                 let mut w = vec![F::zero(); fan_in * d.units * k_n];
                 let mut draw = vec![F::zero(); fan_in * d.units];
                 for (k, rng) in self.init_rngs.iter_mut().enumerate() {
-                    inits.map_or(d.init, |v| v[k]).fill(&mut draw, fan_in, d.units, rng);
+                    inits.map_or(d.init, |v| v[k]).fill(&mut draw, fan_in, d.units, rng)?;
                     for (p, &v) in draw.iter().enumerate() {
                         w[p * k_n + k] = v;
                     }
@@ -281,7 +281,20 @@ impl<F: Real> Ensemble<F> {
 
     /// Member `k`'s parameters as one flat vector: per Dense layer, the
     /// weights in row-major (input, unit) order, then the biases.
-    pub fn params(&self, k: usize) -> Vec<F> {
+    pub fn params(&self, k: usize) -> Result<Vec<F>> {
+        self.check_member(k)?;
+        Ok(self.member_params(k))
+    }
+
+    fn check_member(&self, k: usize) -> Result<()> {
+        if k >= self.members {
+            return Err(Error::MemberIndex { index: k, members: self.members });
+        }
+        Ok(())
+    }
+
+    /// [`Self::params`] for a member index known to be in range.
+    pub(crate) fn member_params(&self, k: usize) -> Vec<F> {
         let k_n = self.members;
         let mut out = Vec::new();
         for p in &self.dense {
@@ -298,6 +311,7 @@ impl<F: Real> Ensemble<F> {
 
     /// Overwrites member `k`'s parameters from a vector laid out as [`Self::params`].
     pub fn set_params(&mut self, k: usize, values: &[F]) -> Result<()> {
+        self.check_member(k)?;
         if values.len() != self.param_count() {
             return Err(Error::MemberCount {
                 what: "parameter vector",
@@ -317,16 +331,17 @@ impl<F: Real> Ensemble<F> {
 
     /// Member `k`'s weights of Dense layer `dense` in the course's shape
     /// (fan_in + 1, units): the last row is the bias.
-    pub fn weights(&self, k: usize, dense: usize) -> Array2<F> {
-        let p = &self.dense[dense];
+    pub fn weights(&self, k: usize, dense: usize) -> Result<Array2<F>> {
+        self.check_member(k)?;
+        let p = self.dense.get(dense).ok_or(Error::DenseIndex { index: dense, len: self.dense.len() })?;
         let k_n = self.members;
-        Array2::from_shape_fn((p.fan_in + 1, p.units), |(i, j)| {
+        Ok(Array2::from_shape_fn((p.fan_in + 1, p.units), |(i, j)| {
             if i < p.fan_in {
                 p.w[(i * p.units + j) * k_n + k]
             } else {
                 p.b[j * k_n + k]
             }
-        })
+        }))
     }
 
     /// Output of layer `j` for every member, for inputs `x` (rows = samples):

@@ -189,7 +189,7 @@ impl<'p> Tracker<'p> {
                     best_test_metric: if diverged { None } else { tr.best_test },
                     final_validation_metric: validation.filter(|_| !diverged).map(|v| v[k]),
                     curves: tr.curves,
-                    weights: (seed_index < plan.keep_weights && !diverged).then(|| ens.params(k)),
+                    weights: (seed_index < plan.keep_weights && !diverged).then(|| ens.member_params(k)),
                 }
             })
             .collect()

@@ -43,7 +43,7 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
         Some(v) => {
             let last = ens.layers().len() - 1;
             let outputs = ens.forward_upto(last, v.x.view())?;
-            Some(outputs.iter().map(|o| plan.metric.value(o.view(), v.y.view())).collect::<Vec<f32>>())
+            Some(outputs.iter().map(|o| plan.metric.value(o.view(), v.y.view())).collect::<Result<Vec<f32>, _>>()?)
         }
         None => None,
     };
@@ -56,7 +56,7 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
 pub fn initial_params(plan: &Plan, run: usize) -> Result<Vec<f32>, crate::Error> {
     let family = plan.family_of(run / plan.seeds);
     let settings = lane_settings(plan, &[run]);
-    Ok(build_ensemble(family, &settings, &[plan.run_seed(run)])?.params(0))
+    Ok(build_ensemble(family, &settings, &[plan.run_seed(run)])?.member_params(0))
 }
 
 /// Each run's settings (one per point, shared by its seeds).
