@@ -90,11 +90,12 @@ pub fn merge(dir: &Path, force: bool, no_plot: bool) -> Result<(), SweepError> {
     crate::say!("{}", report::final_table(&merged.ranking));
     let m = &merged.manifest;
     crate::say!(
-        "merged {} shards: {} runs × {} epochs\nwrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}",
+        "merged {} shards: {} runs × {} epochs\nwrote {}/{{{}}}",
         m.merged.as_ref().map_or(0, |x| x.shards),
         m.runs,
         m.epochs,
-        dir.display()
+        dir.display(),
+        sweep::output::FILES_WRITTEN
     );
     if let Some(n) = plots {
         crate::say!("wrote {n} plots to {}", dir.join("plots").display());

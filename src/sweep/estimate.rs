@@ -23,6 +23,9 @@ pub struct Estimate {
     pub runs_bytes: u64,
     /// Bytes of summary.json.
     pub summary_bytes: u64,
+    /// Bytes of runs.parquet (its values uncompressed; 0 without the
+    /// `parquet` feature).
+    pub parquet_bytes: u64,
     /// Peak resident memory of `sweep run`, bytes.
     pub peak_memory: u64,
 }
@@ -113,9 +116,31 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
     // Training: a chunk per worker and about as many queued for the writer,
     // as records (about three times their JSON) and as JSON lines, plus the
     // open points' columns. Then the figures, from summary.json.
-    let training = (2 * threads as u64 + 1) * chunk_bytes * 4 + pending + FILE_BUFFERS;
+    let (parquet_bytes, parquet_memory) = parquet_cost(plan);
+    let training = (2 * threads as u64 + 1) * chunk_bytes * 4 + pending + FILE_BUFFERS + parquet_memory;
     let figures = if summary_bytes <= MAX_PLOTTED_SUMMARY { PLOT_MEMORY_PER_BYTE * summary_bytes } else { 0 };
-    Estimate { runs_bytes, summary_bytes, peak_memory: BASE_MEMORY + data + training.max(figures) }
+    Estimate { runs_bytes, summary_bytes, parquet_bytes, peak_memory: BASE_MEMORY + data + training.max(figures) }
+}
+
+/// runs.parquet's bytes (uncompressed: an upper bound) and the memory of
+/// its row groups in flight: the one being filled, the one queued and the
+/// one being encoded, twice over for the encoder's pages.
+#[cfg(feature = "parquet")]
+fn parquet_cost(plan: &Plan) -> (u64, u64) {
+    use super::runs_parquet::{ROWS_PER_GROUP, VALUES_PER_GROUP};
+    let curves = if plan.datasets[0].test.is_some() { 4 } else { 2 };
+    let values = (plan.record_epochs.len() * curves) as u64;
+    let weights = plan.families.iter().filter_map(|f| super::family::param_count(&f.layers)).max().unwrap_or(0) as u64;
+    let kept = (plan.keep_weights.min(plan.seeds) * plan.grid.points()) as u64;
+    let runs = plan.runs() as u64;
+    let bytes = runs * (4 * values + 128) + kept * 4 * weights;
+    let group = (ROWS_PER_GROUP as u64).min(runs) * (values + weights + 32).min(VALUES_PER_GROUP as u64);
+    (bytes, 4 * 4 * group.min(VALUES_PER_GROUP as u64 + 32 * ROWS_PER_GROUP as u64))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_cost(_: &Plan) -> (u64, u64) {
+    (0, 0)
 }
 
 /// Bytes a run takes in its point's columns ([`super::point_runs`]): 4 per
@@ -174,10 +199,10 @@ pub fn check_fits(plan: &Plan, dir: &std::path::Path, threads: usize) -> Result<
         ));
     }
     let written = std::fs::metadata(dir.join(super::output::RUNS)).map_or(0, |m| m.len());
-    let needed = (e.runs_bytes + e.summary_bytes).saturating_sub(written);
+    let needed = (e.runs_bytes + e.summary_bytes + e.parquet_bytes).saturating_sub(written);
     if let Some(free) = free_disk(dir).filter(|&f| needed > f) {
         return refuse(format!(
-            "this sweep writes about {} (runs.jsonl and summary.json), and its disk has {} free: use fewer grid points or seeds, or record fewer points per curve (record.points, record.weights); --force runs it anyway",
+            "this sweep writes about {} (runs.jsonl, summary.json, runs.parquet), and its disk has {} free: use fewer grid points or seeds, or record fewer points per curve (record.points, record.weights); --force runs it anyway",
             human_bytes(needed),
             human_bytes(free)
         ));

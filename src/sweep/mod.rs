@@ -34,6 +34,8 @@ pub mod record;
 pub mod report;
 pub mod resume;
 pub mod runner;
+#[cfg(feature = "parquet")]
+pub mod runs_parquet;
 pub mod shard;
 pub mod stats;
 pub mod summary_file;

@@ -21,6 +21,14 @@ pub const RUNS: &str = "runs.jsonl";
 pub const SUMMARY: &str = "summary.json";
 /// Per-point table.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// Runs as a columnar table (feature `parquet`).
+pub const RUNS_PARQUET: &str = "runs.parquet";
+/// The files of a complete results folder, as the terminal lists them.
+#[cfg(feature = "parquet")]
+pub const FILES_WRITTEN: &str = "manifest.json, runs.jsonl, summary.json, summary.csv, runs.parquet";
+/// The files of a complete results folder, as the terminal lists them.
+#[cfg(not(feature = "parquet"))]
+pub const FILES_WRITTEN: &str = "manifest.json, runs.jsonl, summary.json, summary.csv";
 
 /// The folder of a results folder that holds its figures.
 pub const PLOTS: &str = "plots";
@@ -122,6 +130,17 @@ impl AtomicFile {
         let done = finish(&mut self.out).map_err(|e| SweepError::io(&self.path, e));
         self.committed = done.is_ok();
         done
+    }
+}
+
+/// Writing through `std::io::Write` (for writers of other crates).
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -296,7 +315,7 @@ pub enum Start {
 }
 
 /// The files a sweep writes into a results folder (and replaces on --force).
-const OURS: [&str; 4] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV];
+const OURS: [&str; 5] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET];
 
 /// Makes `dir` ready for `plan` (and `shard`, for a shard's folder).
 ///

@@ -8,6 +8,7 @@ use super::estimate::{estimate, human_bytes};
 use super::grid::Grid;
 use super::manifest::Manifest;
 use super::measure::Criterion;
+use super::output;
 use super::plan::Plan;
 use std::fmt::Write;
 use std::path::Path;
@@ -77,8 +78,9 @@ pub fn describe(plan: &Plan) -> String {
     let e = estimate(plan, threads);
     let _ = write!(
         s,
-        "  writes about {} of runs.jsonl and {} of summary.json (upper estimates); peak memory up to about {} on {}",
+        "  writes about {} of runs.jsonl{} and {} of summary.json (upper estimates); peak memory up to about {} on {}",
         human_bytes(e.runs_bytes),
+        if e.parquet_bytes > 0 { format!(", {} of runs.parquet", human_bytes(e.parquet_bytes)) } else { String::new() },
         human_bytes(e.summary_bytes),
         human_bytes(e.peak_memory),
         self::threads(threads)
@@ -366,7 +368,7 @@ pub fn finished(m: &Manifest, dir: &Path, plots: Option<&usize>) -> String {
             threads(m.threads)
         )
     };
-    let _ = write!(s, "wrote {}/{{manifest.json, runs.jsonl, summary.json, summary.csv}}", dir.display());
+    let _ = write!(s, "wrote {}/{{{}}}", dir.display(), output::FILES_WRITTEN);
     if let Some(n) = plots {
         let _ = write!(s, "\nwrote {n} plots and index.html to {}", dir.join("plots").display());
     }

@@ -1,4 +1,4 @@
-//! summary.json and summary.csv, written while the sweep runs. Runs are fed
+//! summary.json and summary.csv (and runs.parquet, [`super::runs_parquet`]), written while the sweep runs. Runs are fed
 //! in run order; each grid point's statistics ([`super::aggregate`]) are
 //! written to both files the moment its last seed arrives and then dropped,
 //! along with its runs. Points complete in point order, because a point's
@@ -34,6 +34,9 @@ pub struct Summing<'p> {
     ranking: Ranking,
     /// Adaptive seeds: every point stays open until [`Summing::finish`].
     hold: bool,
+    /// runs.parquet, fed the same records.
+    #[cfg(feature = "parquet")]
+    parquet: super::runs_parquet::RunsParquet,
 }
 
 impl<'p> Summing<'p> {
@@ -56,11 +59,15 @@ impl<'p> Summing<'p> {
             next: 0,
             ranking: Ranking::new(&plan.grid, &plan.criterion, plan.epochs, TABLE_ROWS),
             hold: plan.adaptive.is_some(),
+            #[cfg(feature = "parquet")]
+            parquet: super::runs_parquet::RunsParquet::create(plan, dir)?,
         })
     }
 
     /// Adds a run (runs come in run order); writes its point if it completed it.
     pub fn push(&mut self, r: &RunRecord) -> Result<(), SweepError> {
+        #[cfg(feature = "parquet")]
+        self.parquet.push(r)?;
         if self.hold {
             return self.agg.push_hold(r).map_err(|msg| self.problem(msg));
         }
@@ -109,7 +116,13 @@ impl<'p> Summing<'p> {
             return Err(SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")));
         }
         self.json.write(if self.next == 0 { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
-        Ok(Written { json: self.json, csv: self.csv, ranking: self.ranking })
+        Ok(Written {
+            json: self.json,
+            csv: self.csv,
+            #[cfg(feature = "parquet")]
+            parquet: self.parquet.written()?,
+            ranking: self.ranking,
+        })
     }
 }
 
@@ -117,6 +130,8 @@ impl<'p> Summing<'p> {
 pub struct Written {
     json: AtomicFile,
     csv: AtomicFile,
+    #[cfg(feature = "parquet")]
+    parquet: AtomicFile,
     ranking: Ranking,
 }
 
@@ -125,6 +140,8 @@ impl Written {
     pub fn commit(self) -> Result<Ranking, SweepError> {
         self.json.commit()?;
         self.csv.commit()?;
+        #[cfg(feature = "parquet")]
+        self.parquet.commit()?;
         Ok(self.ranking)
     }
 }
