@@ -21,7 +21,7 @@ macro_rules! with_derivative {
     ($f:ty, $act:expr, |$d:ident| $body:expr) => {
         match $act {
             $crate::Activation::Tanh => {
-                let $d = |y: $f| (-y).mul_add(y, <$f as num_traits::One>::one());
+                let $d = |y: $f| $crate::activations::tanh_derivative(y);
                 $body
             }
             $crate::Activation::Relu => {
@@ -29,7 +29,7 @@ macro_rules! with_derivative {
                 $body
             }
             $crate::Activation::Sigmoid => {
-                let $d = |y: $f| y * (<$f as num_traits::One>::one() - y);
+                let $d = |y: $f| $crate::activations::sigmoid_derivative(y);
                 $body
             }
             $crate::Activation::Linear => {
@@ -94,9 +94,9 @@ impl Activation {
     #[inline(always)]
     pub fn derivative_from_output<F: Real>(&self, y: F) -> F {
         match *self {
-            Activation::Tanh => (-y).mul_add(y, F::one()),
+            Activation::Tanh => tanh_derivative(y),
             Activation::Relu => step(y, F::zero()),
-            Activation::Sigmoid => y * (F::one() - y),
+            Activation::Sigmoid => sigmoid_derivative(y),
             Activation::Linear => F::one(),
             Activation::LeakyRelu(a) => step(y, F::of(a)),
         }
@@ -147,6 +147,18 @@ pub(crate) fn leaky<F: Real>(x: F, a: F) -> F {
     } else {
         a * x
     }
+}
+
+/// tanh' from its output y: 1 - y² (one rounding: a fused multiply-add).
+#[inline(always)]
+pub(crate) fn tanh_derivative<F: Real>(y: F) -> F {
+    (-y).mul_add(y, F::one())
+}
+
+/// The sigmoid's derivative from its output s: s(1 - s).
+#[inline(always)]
+pub(crate) fn sigmoid_derivative<F: Real>(y: F) -> F {
+    y * (F::one() - y)
 }
 
 /// 1 where the output is positive, `low` elsewhere (ReLU family derivative).

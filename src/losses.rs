@@ -50,8 +50,7 @@ impl Loss {
                 Loss::Mse => {
                     for (s, y) in scores[..rows * outputs * k_n].chunks_exact(k_n).zip(targets.chunks_exact(k_n)) {
                         for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
-                            let d = s - y;
-                            *o += d * d;
+                            *o += mse_term(s, y);
                         }
                     }
                 }
@@ -86,9 +85,9 @@ impl Loss {
             let inv_n = F::one() / F::of(rows as f64);
             match self {
                 Loss::Mse => {
-                    let c = F::of(2.0) * inv_n;
+                    let c = mse_scale::<F>(rows);
                     for ((g, &s), &y) in grad[..len].iter_mut().zip(&scores[..len]).zip(targets) {
-                        *g = c * (s - y);
+                        *g = mse_gradient(c, s, y);
                     }
                 }
                 Loss::Cce => {
@@ -131,10 +130,10 @@ impl Loss {
             let len = rows * outputs * members;
             match self {
                 Loss::Mse => {
-                    let c = F::of(2.0) * (F::one() / F::of(rows as f64));
+                    let c = mse_scale::<F>(rows);
                     with_derivative!(F, act, |d| {
                         for ((g, &s), &y) in delta[..len].iter_mut().zip(&scores[..len]).zip(targets) {
-                            *g = c * (s - y) * d(s);
+                            *g = mse_gradient(c, s, y) * d(s);
                         }
                     })
                 }
@@ -184,6 +183,25 @@ impl Loss {
         );
         Ok(g)
     }
+}
+
+/// One score's term of the MSE sum: (s - y)².
+#[inline(always)]
+pub(crate) fn mse_term<F: Real>(s: F, y: F) -> F {
+    let e = s - y;
+    e * e
+}
+
+/// The scale of the MSE gradient for `rows` samples: 2/N (as 2·(1/N)).
+#[inline(always)]
+pub(crate) fn mse_scale<F: Real>(rows: usize) -> F {
+    F::of(2.0) * (F::one() / F::of(rows as f64))
+}
+
+/// One score's MSE gradient: `c`·(s - y), with `c` from [`mse_scale`].
+#[inline(always)]
+pub(crate) fn mse_gradient<F: Real>(c: F, s: F, y: F) -> F {
+    c * (s - y)
 }
 
 /// Checks scores and targets of one network: at least one row, the same

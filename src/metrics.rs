@@ -109,14 +109,19 @@ impl Metric {
     }
 }
 
+/// acc_xor snaps a score beyond ±this to ±1 (and leaves it as it is
+/// in between, where it can match no ±1 target).
+pub const ACC_XOR_THRESHOLD: f64 = 0.5;
+
 /// One score's term of acc_xor: 1 when the score, snapped to ±1 beyond
 /// ±0.5, equals the target, else 0. Branch-free, so the loops that sum it
 /// vectorise without masked stores.
 #[inline(always)]
 pub(crate) fn acc_xor_hit<F: Real>(s: F, y: F) -> F {
-    let q = if s > F::of(0.5) {
+    let t = F::of(ACC_XOR_THRESHOLD);
+    let q = if s > t {
         F::one()
-    } else if s < F::of(-0.5) {
+    } else if s < -t {
         -F::one()
     } else {
         s

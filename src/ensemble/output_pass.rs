@@ -7,6 +7,7 @@
 
 use crate::activations::with_derivative;
 use crate::losses::Loss;
+use crate::losses::{mse_gradient, mse_scale, mse_term};
 use crate::metrics::{acc_xor_hit, scale_acc_xor, Metric};
 use crate::scalar::Real;
 use crate::Activation;
@@ -57,7 +58,7 @@ impl<F: Real> OutputPass<'_, F> {
         let k_n = self.loss.len();
         let len = self.rows * self.outputs * k_n;
         let inv_n = F::one() / F::of(self.rows as f64);
-        let c = F::of(2.0) * inv_n;
+        let c = mse_scale::<F>(self.rows);
         let (loss, metric) = (&mut *self.loss, &mut self.metric[..k_n]);
         if len == 0 {
             loss.fill(F::zero());
@@ -68,9 +69,8 @@ impl<F: Real> OutputPass<'_, F> {
         let mut row = |g: &mut [F], s: &[F], y: &[F], add: bool| {
             let sums = loss.iter_mut().zip(metric.iter_mut());
             for ((g, (l, m)), (&s, &y)) in g.iter_mut().zip(sums).zip(s.iter().zip(y)) {
-                let e = s - y;
-                *g = c * e * deriv(s);
-                let (sq, h) = (e * e, hit(s, y));
+                *g = mse_gradient(c, s, y) * deriv(s);
+                let (sq, h) = (mse_term(s, y), hit(s, y));
                 (*l, *m) = if add { (*l + sq, *m + h) } else { (sq, h) };
             }
         };

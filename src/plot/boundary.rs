@@ -341,7 +341,8 @@ impl Boundaries {
                 if self.classes == 0 && !p.flat {
                     let mut levels = vec![(mid, INK.stroke_width(2))];
                     if self.xor_levels {
-                        levels.extend([(-0.5, MUTED.stroke_width(1)), (0.5, MUTED.stroke_width(1))]);
+                        let t = crate::metrics::ACC_XOR_THRESHOLD;
+                        levels.extend([(-t, MUTED.stroke_width(1)), (t, MUTED.stroke_width(1))]);
                     }
                     for (level, st) in levels {
                         let segs = contour(&p.values, g, level as f32);
