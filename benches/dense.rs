@@ -18,7 +18,7 @@ fn step(c: &mut Criterion) {
         let mut ens = Ensemble::<f32>::new(&[1]);
         ens.add(Dense::new(hidden, Activation::Relu).input_dim(inputs)).unwrap();
         ens.add(Dense::new(classes, Activation::Linear)).unwrap();
-        let mut trainer = Trainer::new(&ens, batch, Optimizer::sgd(0.01), Loss::Cce, &[0.01]).unwrap();
+        let mut trainer = Trainer::new(&ens, batch, &[Optimizer::sgd(0.01)], Loss::Cce).unwrap();
         g.throughput(Throughput::Elements(batch as u64));
         g.bench_function(BenchmarkId::new("netsweep", name), |b| {
             b.iter(|| trainer.step(&mut ens, x.view(), y.view()).unwrap())

@@ -12,9 +12,9 @@
 mod baseline;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use netsweep::ensemble::FitConfig;
+use netsweep::ensemble::Fit;
 use netsweep::sweep::plan::MAX_ENSEMBLE;
-use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Input, Layer, Loss, Metric, Optimizer};
+use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Input, Layer, Optimizer};
 use rayon::prelude::*;
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -63,23 +63,16 @@ fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
                     for l in layers(concat) {
                         ens.add(l).unwrap();
                     }
-                    let mut lrs = Vec::new();
+                    let mut members = Vec::new();
                     for (k, i) in (start..end).enumerate() {
                         let (_, lr, l2, l1) = hyper(i, n);
                         ens.set_regularization(k, l1, l2);
-                        lrs.push(lr);
+                        members.push(Optimizer::sgd(lr));
                     }
-                    let cfg = FitConfig {
-                        epochs,
-                        batch_size: 4,
-                        optimizer: Optimizer::sgd(0.1),
-                        loss: Loss::Mse,
-                        metric: Metric::AccXor,
-                        test: None,
-                    };
+                    let cfg = Fit { batch_size: 4, ..Fit::new(epochs, Optimizer::sgd(0.1)) };
                     let k = end - start;
                     let mut curves = Vec::with_capacity(2 * k * epochs);
-                    ens.fit(xor.x.view(), xor.y.view(), &cfg, &lrs, |r| {
+                    ens.fit_members(xor.x.view(), xor.y.view(), &cfg, &members, |r| {
                         curves.extend_from_slice(r.train_loss);
                         curves.extend_from_slice(r.train_metric);
                         ControlFlow::Continue(())
@@ -124,19 +117,12 @@ fn one_epoch(c: &mut Criterion) {
             for l in layers(concat) {
                 ens.add(l).unwrap();
             }
-            let cfg = FitConfig {
-                epochs: 1000,
-                batch_size: 4,
-                optimizer: Optimizer::sgd(0.1),
-                loss: Loss::Mse,
-                metric: Metric::AccXor,
-                test: None,
-            };
+            let cfg = Fit { batch_size: 4, ..Fit::new(1000, Optimizer::sgd(0.1)) };
             // 1000 epochs per iteration; report per epoch via iter_custom.
             b.iter_custom(|iters| {
                 let t = std::time::Instant::now();
                 for _ in 0..iters.div_ceil(1000) {
-                    ens.fit(xor.x.view(), xor.y.view(), &cfg, &[0.1], |_| ControlFlow::Continue(())).unwrap();
+                    ens.fit(xor.x.view(), xor.y.view(), &cfg, |_| ControlFlow::Continue(())).unwrap();
                 }
                 t.elapsed().mul_f64(iters as f64 / (iters.div_ceil(1000) * 1000) as f64)
             });

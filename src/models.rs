@@ -7,18 +7,23 @@
 //! mini-batch order depend on that seed only, so a network built and trained
 //! from seed s is identical on every run and every thread count.
 
-use crate::ensemble::{Ensemble, FitConfig, LayerNode, Workspace};
+pub use crate::ensemble::Fit;
+use crate::ensemble::{Ensemble, LayerNode, Workspace};
 use crate::error::Result;
 use crate::layers::Layer;
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optimizers::Optimizer;
 use crate::scalar::Real;
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 use std::ops::ControlFlow;
 
-/// Per-epoch figures of one training run.
+/// Per-epoch figures of one training run: what [`Network::fit`] keeps of
+/// each epoch's [`crate::ensemble::EpochReport`] (which lends every
+/// member's figures as `&[F]` for one epoch), every epoch, as `f64` like the
+/// course's history. The sweep keeps the same figures of each run as
+/// [`crate::sweep::record::Curves`]: `f32` (the engine's precision, exact)
+/// at the recorded epochs only, to bound the files.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct History {
     /// Training loss after each epoch's update, penalty included.
@@ -29,40 +34,6 @@ pub struct History {
     pub test_loss: Vec<f64>,
     /// Test metric after each epoch (empty without test data).
     pub test_metric: Vec<f64>,
-}
-
-/// Options of [`Network::fit`] beyond the data (the course's keyword arguments).
-#[derive(Clone, Debug)]
-pub struct Fit<'a, F> {
-    /// Number of epochs.
-    pub epochs: usize,
-    /// Mini-batch size (≥ samples: full batch).
-    pub batch_size: usize,
-    /// Optimizer.
-    pub optimizer: Optimizer,
-    /// Loss.
-    pub loss: Loss,
-    /// Metric.
-    pub metric: Metric,
-    /// Test data (x, y).
-    pub test: Option<(ArrayView2<'a, F>, ArrayView2<'a, F>)>,
-    /// Print a progress line every this many epochs (0: silent).
-    pub print_every: usize,
-}
-
-impl<F> Fit<'_, F> {
-    /// `epochs` epochs of full-batch SGD with MSE and acc_xor, silent.
-    pub fn new(epochs: usize, optimizer: Optimizer) -> Self {
-        Fit {
-            epochs,
-            batch_size: usize::MAX,
-            optimizer,
-            loss: Loss::Mse,
-            metric: Metric::AccXor,
-            test: None,
-            print_every: 0,
-        }
-    }
 }
 
 /// A feed-forward network: the course's `Network`.
@@ -151,17 +122,9 @@ impl<F: Real> Network<F> {
 
     /// Trains on (x, y) and returns the per-epoch history.
     pub fn fit(&mut self, x: ArrayView2<F>, y: ArrayView2<F>, opts: &Fit<F>) -> Result<History> {
-        let cfg = FitConfig {
-            epochs: opts.epochs,
-            batch_size: opts.batch_size,
-            optimizer: opts.optimizer,
-            loss: opts.loss,
-            metric: opts.metric,
-            test: opts.test,
-        };
         let mut h = History::default();
         let name = opts.metric.name();
-        self.inner.fit(x, y, &cfg, &[opts.optimizer.lr()], |r| {
+        self.inner.fit(x, y, opts, |r| {
             let f = |v: &[F]| v[0].to_f64().unwrap_or(f64::NAN);
             h.loss.push(f(r.train_loss));
             h.metric.push(f(r.train_metric));

@@ -248,8 +248,9 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// Whether members with these two rules can share one ensemble.
-    fn joins(self, other: Rule) -> Option<Rule> {
+    /// Whether members with these two rules can share one ensemble: the
+    /// joint rule, or `None`.
+    pub fn joins(self, other: Rule) -> Option<Rule> {
         match (self, other) {
             (Rule::Sgd { momentum: a, nesterov: n }, Rule::Sgd { momentum: b, nesterov: m }) if n == m => {
                 Some(Rule::Sgd { momentum: a | b, nesterov: n })

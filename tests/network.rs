@@ -2,7 +2,6 @@
 //! ensemble = many single networks, and a typed error for each bad input.
 
 use ndarray::{array, Array2};
-use netsweep::ensemble::FitConfig;
 use netsweep::{
     data, Activation, ConcatInput, Dense, Ensemble, Error, Fit, Input, Layer, Loss, Metric, Network, Optimizer,
     Regularizer,
@@ -99,16 +98,10 @@ fn ensemble_matches_singles(arch: &str, batch_size: usize) {
     for k in 0..seeds.len() {
         ens.set_regularization(k, l1s[k], l2s[k]);
     }
-    let cfg = FitConfig {
-        epochs: 150,
-        batch_size,
-        optimizer: Optimizer::sgd(0.1),
-        loss: Loss::Mse,
-        metric: Metric::AccXor,
-        test: None,
-    };
+    let cfg = Fit { batch_size, ..Fit::new(150, Optimizer::sgd(0.1)) };
+    let members: Vec<Optimizer> = lrs.iter().map(|&lr| Optimizer::sgd(lr)).collect();
     let mut losses = vec![Vec::new(); seeds.len()];
-    ens.fit(xor.x.view(), xor.y.view(), &cfg, &lrs, |r| {
+    ens.fit_members(xor.x.view(), xor.y.view(), &cfg, &members, |r| {
         for (k, l) in losses.iter_mut().enumerate() {
             l.push(r.train_loss[k]);
         }
@@ -232,7 +225,7 @@ fn trainer_refuses_an_ensemble_of_another_size() {
         ens
     };
     let two = build(&[1, 2]);
-    let mut trainer = netsweep::ensemble::Trainer::new(&two, 4, Optimizer::sgd(0.1), Loss::Mse, &[0.1, 0.1]).unwrap();
+    let mut trainer = netsweep::ensemble::Trainer::new(&two, 4, &[Optimizer::sgd(0.1); 2], Loss::Mse).unwrap();
     let mut three = build(&[1, 2, 3]);
     let err = trainer.step(&mut three, xor.x.view(), xor.y.view()).unwrap_err();
     assert!(matches!(err, netsweep::Error::MemberCount { expected: 3, got: 2, .. }), "{err}");

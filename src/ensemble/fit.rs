@@ -13,20 +13,23 @@ use crate::data::{check_features, check_targets};
 use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optimizers::{check_lr, Optimizer, OptimizerState};
+use crate::optimizers::{Optimizer, OptimizerState};
 use crate::scalar::Real;
 use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 
-/// What to train with.
+/// How to train: the course's `fit` keyword arguments, one type for a
+/// [`crate::Network`] and an [`Ensemble`].
 #[derive(Clone, Debug)]
-pub struct FitConfig<'a, F> {
+pub struct Fit<'a, F> {
     /// Number of epochs.
     pub epochs: usize,
     /// Mini-batch size; ≥ number of samples means full batch.
     pub batch_size: usize,
-    /// Update rule (its `lr` is the default rate for every member).
+    /// Update rule with its learning rate and constants: every member's in
+    /// [`Ensemble::fit`]; in [`Ensemble::fit_members`] the rule the members'
+    /// own optimizers must share.
     pub optimizer: Optimizer,
     /// Training loss.
     pub loss: Loss,
@@ -34,6 +37,25 @@ pub struct FitConfig<'a, F> {
     pub metric: Metric,
     /// Optional test set (x, y), evaluated after every epoch.
     pub test: Option<(ArrayView2<'a, F>, ArrayView2<'a, F>)>,
+    /// [`crate::Network::fit`] prints a progress line every this many
+    /// epochs (0: silent); ensembles report through their callback instead.
+    pub print_every: usize,
+}
+
+impl<F> Fit<'_, F> {
+    /// `epochs` epochs of full-batch training with `optimizer`, MSE and
+    /// acc_xor, no test set, silent.
+    pub fn new(epochs: usize, optimizer: Optimizer) -> Self {
+        Fit {
+            epochs,
+            batch_size: usize::MAX,
+            optimizer,
+            loss: Loss::Mse,
+            metric: Metric::AccXor,
+            test: None,
+            print_every: 0,
+        }
+    }
 }
 
 /// Every member's figures after one epoch's update.
@@ -52,30 +74,30 @@ pub struct EpochReport<'a, F> {
 }
 
 impl<F: Real> Ensemble<F> {
-    /// Trains every member on (x, y); member k uses `cfg.optimizer` with
-    /// learning rate `lrs[k]`. `on_epoch` sees each epoch's report and may
-    /// stop training early.
+    /// Trains every member on (x, y) with `cfg.optimizer` (its learning
+    /// rate and constants). `on_epoch` sees each epoch's report and may stop
+    /// training early.
     pub fn fit(
         &mut self,
         x: ArrayView2<F>,
         y: ArrayView2<F>,
-        cfg: &FitConfig<F>,
-        lrs: &[f64],
+        cfg: &Fit<F>,
         on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
-        let members: Vec<Optimizer> = lrs.iter().map(|&lr| cfg.optimizer.with_lr(lr)).collect();
+        let members = vec![cfg.optimizer; self.members];
         self.fit_members(x, y, cfg, &members, on_epoch)
     }
 
-    /// Trains every member on (x, y); member k uses `optimizers[k]` (its
-    /// learning rate and constants: momentum, betas, ρ, ε), which must share
-    /// one update rule (see [`OptimizerState::new`]); `cfg.optimizer` is not
-    /// read. `on_epoch` sees each epoch's report and may stop training early.
+    /// Trains every member on (x, y); member k uses `optimizers[k]`: its own
+    /// learning rate and constants (momentum, betas, ρ, ε). They must share
+    /// `cfg.optimizer`'s update rule (SGD with and without momentum may mix,
+    /// see [`OptimizerState::new`]), whose numbers are not used here.
+    /// `on_epoch` sees each epoch's report and may stop training early.
     pub fn fit_members(
         &mut self,
         x: ArrayView2<F>,
         y: ArrayView2<F>,
-        cfg: &FitConfig<F>,
+        cfg: &Fit<F>,
         optimizers: &[Optimizer],
         mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
@@ -156,7 +178,7 @@ impl<F: Real> Ensemble<F> {
         epoch: usize,
         train: &Workspace<F>,
         test: Option<&mut (Workspace<F>, usize)>,
-        cfg: &FitConfig<F>,
+        cfg: &Fit<F>,
         on_epoch: &mut impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let test = test.map(|(t, rows)| {
@@ -183,14 +205,20 @@ impl<F: Real> Ensemble<F> {
         &self,
         x: ArrayView2<F>,
         y: ArrayView2<F>,
-        cfg: &FitConfig<F>,
+        cfg: &Fit<F>,
         optimizers: &[Optimizer],
     ) -> Result<()> {
         self.check_complete()?;
         if optimizers.len() != self.members {
             return Err(Error::MemberCount { what: "optimizers", expected: self.members, got: optimizers.len() });
         }
-        optimizers.iter().try_for_each(|o| o.validate())?;
+        cfg.optimizer.validate()?;
+        for o in optimizers {
+            o.validate()?;
+            if cfg.optimizer.rule().joins(o.rule()).is_none() {
+                return Err(Error::MixedOptimizers { first: cfg.optimizer.name(), other: o.name() });
+            }
+        }
         if cfg.batch_size == 0 {
             return Err(Error::InvalidHyperparameter { name: "batch size", value: 0.0, rule: "must be at least 1" });
         }
@@ -228,17 +256,16 @@ pub struct Trainer<F> {
 }
 
 impl<F: Real> Trainer<F> {
-    /// A trainer for batches of up to `rows` samples; member k uses `lrs[k]`.
-    pub fn new(ens: &Ensemble<F>, rows: usize, optimizer: Optimizer, loss: Loss, lrs: &[f64]) -> Result<Self> {
+    /// A trainer for batches of up to `rows` samples; member k uses
+    /// `optimizers[k]` (learning rate and constants; one update rule).
+    pub fn new(ens: &Ensemble<F>, rows: usize, optimizers: &[Optimizer], loss: Loss) -> Result<Self> {
         ens.check_complete()?;
-        if lrs.len() != ens.members() {
-            return Err(Error::MemberCount { what: "learning rates", expected: ens.members(), got: lrs.len() });
+        if optimizers.len() != ens.members() {
+            return Err(Error::MemberCount { what: "optimizers", expected: ens.members(), got: optimizers.len() });
         }
-        lrs.iter().try_for_each(|&lr| check_lr(lr))?;
-        let members: Vec<Optimizer> = lrs.iter().map(|&lr| optimizer.with_lr(lr)).collect();
         Ok(Trainer {
             ws: Workspace::new(ens, rows, ens.target_cols(loss)),
-            state: OptimizerState::new(&members, &ens.weight_lengths())?,
+            state: OptimizerState::new(optimizers, &ens.weight_lengths())?,
             loss,
             rows,
         })
@@ -254,7 +281,7 @@ impl<F: Real> Trainer<F> {
         let k_n = ens.members();
         if k_n != self.state.members() {
             return Err(Error::MemberCount {
-                what: "the trainer's learning rates",
+                what: "the trainer's optimizers",
                 expected: k_n,
                 got: self.state.members(),
             });

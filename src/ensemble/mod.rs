@@ -16,7 +16,7 @@ mod output_pass;
 mod workspace;
 
 pub use denormals::Flush;
-pub use fit::{EpochReport, FitConfig, Trainer};
+pub use fit::{EpochReport, Fit, Trainer};
 pub(crate) use workspace::workspace_grads;
 pub use workspace::Workspace;
 

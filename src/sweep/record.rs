@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 /// The recorded curves of a run, one value per recorded epoch (see the
 /// summary's `record_epochs`). A diverged run's curves stop before the epoch
 /// at which its loss stopped being finite.
+///
+/// The same figures a [`crate::History`] holds for a `Network`, taken from
+/// the same [`crate::ensemble::EpochReport`]s, at the epochs of summary.json's
+/// `record_epochs` only.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Curves {
     /// Training loss (penalty included).

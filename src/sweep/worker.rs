@@ -7,7 +7,7 @@ use super::family::{Family, Settings};
 use super::plan::{Chunk, Plan};
 use super::record::RunRecord;
 use super::tracker::Tracker;
-use crate::ensemble::FitConfig;
+use crate::ensemble::Fit;
 use crate::init::Init;
 use crate::optimizers::Optimizer;
 use crate::Ensemble;
@@ -29,13 +29,14 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
     let mut ens = build_ensemble(family, &settings, &seeds)?;
     let optimizers: Vec<Optimizer> = settings.iter().map(|s| s.optimizer()).collect();
     let data = plan.data(family);
-    let cfg = FitConfig {
+    let cfg = Fit {
         epochs: plan.epochs,
         batch_size: family.batch_size,
         optimizer: optimizers[0],
         loss: plan.loss,
         metric: plan.metric,
         test: data.test.as_ref().map(|d| (d.x.view(), d.y.view())),
+        print_every: 0,
     };
     let mut tracker = Tracker::new(plan, runs.len(), cfg.test.is_some());
     ens.fit_members(data.train.x.view(), data.train.y.view(), &cfg, &optimizers, |r| tracker.on_epoch(r))?;
