@@ -23,9 +23,53 @@ use crate::error::{Error, Result};
 use crate::scalar::Real;
 use serde::{Deserialize, Serialize};
 
-/// An optimizer and its hyperparameters.
+/// An optimizer family: what experiment files name (`"sgd"`, `"adam"`,
+/// `"rmsprop"`, `"adagrad"`, `"adadelta"`) and an [`Optimizer`]'s `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// SGD, with optional (Nesterov) momentum.
+    Sgd,
+    /// Adam.
+    Adam,
+    /// RMSProp.
+    #[serde(rename = "rmsprop")]
+    RmsProp,
+    /// Adagrad.
+    Adagrad,
+    /// Adadelta.
+    Adadelta,
+}
+
+impl Kind {
+    /// The name in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sgd => "sgd",
+            Kind::Adam => "adam",
+            Kind::RmsProp => "rmsprop",
+            Kind::Adagrad => "adagrad",
+            Kind::Adadelta => "adadelta",
+        }
+    }
+
+    /// This family with learning rate `lr` and Keras' defaults for its
+    /// constants (SGD: no momentum).
+    pub fn with_lr(self, lr: f64) -> Optimizer {
+        match self {
+            Kind::Sgd => Optimizer::sgd(lr),
+            Kind::Adam => Optimizer::adam(lr),
+            Kind::RmsProp => Optimizer::rmsprop(lr),
+            Kind::Adagrad => Optimizer::adagrad(lr),
+            Kind::Adadelta => Optimizer::adadelta(lr),
+        }
+    }
+}
+
+/// An optimizer and its hyperparameters. In TOML/JSON:
+/// `{ kind = "adam", lr = 0.01, beta1 = 0.9 }` (constants default to Keras').
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[serde(rename_all = "lowercase", tag = "kind", deny_unknown_fields)]
 pub enum Optimizer {
     /// Stochastic gradient descent, with optional (Nesterov) momentum.
     Sgd {
@@ -132,15 +176,20 @@ impl Optimizer {
         Optimizer::Adadelta { lr, rho: d_rho_delta(), epsilon: d_eps() }
     }
 
+    /// The family.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Optimizer::Sgd { .. } => Kind::Sgd,
+            Optimizer::Adam { .. } => Kind::Adam,
+            Optimizer::RmsProp { .. } => Kind::RmsProp,
+            Optimizer::Adagrad { .. } => Kind::Adagrad,
+            Optimizer::Adadelta { .. } => Kind::Adadelta,
+        }
+    }
+
     /// The family name as written in experiment files.
     pub fn name(&self) -> &'static str {
-        match self {
-            Optimizer::Sgd { .. } => "sgd",
-            Optimizer::Adam { .. } => "adam",
-            Optimizer::RmsProp { .. } => "rms_prop",
-            Optimizer::Adagrad { .. } => "adagrad",
-            Optimizer::Adadelta { .. } => "adadelta",
-        }
+        self.kind().name()
     }
 
     /// The learning rate.
@@ -594,6 +643,28 @@ mod tests {
         assert!(mixed.unwrap_err().to_string().contains("sgd and adam"));
         let nesterov = [Optimizer::sgd_momentum(0.1, 0.9, true), Optimizer::sgd_momentum(0.1, 0.9, false)];
         assert!(OptimizerState::<f32>::new(&nesterov, &[2]).is_err());
+    }
+
+    #[test]
+    fn one_spelling_per_family_in_files() {
+        #[derive(Deserialize)]
+        struct T {
+            o: Optimizer,
+            k: Kind,
+        }
+        let t: T = toml::from_str("k = \"rmsprop\"\no = { kind = \"rmsprop\", lr = 0.01, rho = 0.8 }").unwrap();
+        assert_eq!(t.k, Kind::RmsProp);
+        assert_eq!(t.o, Optimizer::RmsProp { lr: 0.01, rho: 0.8, epsilon: 1e-7 });
+        assert_eq!(t.o.kind().with_lr(0.01), Optimizer::rmsprop(0.01));
+        assert!(toml::from_str::<T>("k = \"rms_prop\"\no = { kind = \"rmsprop\", lr = 0.01 }").is_err());
+        assert!(toml::from_str::<T>("k = \"adam\"\no = { kind = \"rms_prop\", lr = 0.01 }").is_err());
+        for k in [Kind::Sgd, Kind::Adam, Kind::RmsProp, Kind::Adagrad, Kind::Adadelta] {
+            let o = k.with_lr(0.5);
+            assert_eq!((o.kind(), o.lr(), o.name()), (k, 0.5, k.name()));
+            let json = serde_json::to_string(&o).unwrap();
+            assert!(json.contains(&format!("\"kind\":\"{}\"", k.name())), "{json}");
+            assert_eq!(serde_json::from_str::<Optimizer>(&json).unwrap(), o);
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::data::prepare::Scale;
 use crate::init::Init;
 use crate::losses::Loss;
 use crate::metrics::Metric;
+use crate::optimizers::Kind as OptimizerKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -141,7 +142,12 @@ pub struct ArchitectureConfig {
     pub layers: Vec<LayerConfig>,
 }
 
-/// One layer of an architecture.
+/// One layer of an architecture, as the experiment file writes it. Not a
+/// copy of [`crate::Layer`]: its size may be a grid axis (`units =
+/// "hidden"`) or a multiple of the input (`units_per_input`), and its
+/// activation and init may be left to the point's; [`super::family::layers`]
+/// resolves it into the library's `Layer` at each grid point. Its leaves
+/// are the library's types ([`Activation`], [`Init`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerConfig {
@@ -262,35 +268,6 @@ impl std::fmt::Display for BatchSize {
     }
 }
 
-/// Optimizer families, as named in experiment files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptimizerName {
-    /// SGD (with training.momentum / nesterov).
-    Sgd,
-    /// Adam.
-    Adam,
-    /// RMSProp.
-    Rmsprop,
-    /// Adagrad.
-    Adagrad,
-    /// Adadelta.
-    Adadelta,
-}
-
-impl OptimizerName {
-    /// Name as written in files.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            OptimizerName::Sgd => "sgd",
-            OptimizerName::Adam => "adam",
-            OptimizerName::Rmsprop => "rmsprop",
-            OptimizerName::Adagrad => "adagrad",
-            OptimizerName::Adadelta => "adadelta",
-        }
-    }
-}
-
 /// The training setup shared by every run. Every field but epochs, loss and
 /// metric may instead be an axis of `[grid]` under its own name (giving it in
 /// both places is an error); an absent field takes the default shown.
@@ -306,9 +283,10 @@ pub struct TrainingConfig {
     pub loss: Loss,
     /// Metric recorded each epoch.
     pub metric: Metric,
-    /// Optimizer family (default "sgd").
+    /// Optimizer family (default "sgd"): the library's [`OptimizerKind`]; its
+    /// constants are the flat fields below, each of which may be an axis.
     #[serde(default)]
-    pub optimizer: Option<OptimizerName>,
+    pub optimizer: Option<OptimizerKind>,
     /// Learning rate (no default: here or in the grid).
     #[serde(default)]
     pub lr: Option<f64>,

@@ -3,12 +3,13 @@
 //! that share a network shape and an update rule, resolved once (layers,
 //! data, batch size, ensemble width) and trained as lockstep ensembles.
 
-use super::config::{ArchitectureConfig, BatchSize, FullBatch, LayerConfig, OptimizerName, TrainingConfig, Units};
+use super::config::{ArchitectureConfig, BatchSize, FullBatch, LayerConfig, TrainingConfig, Units};
 use super::grid::{Grid, Values};
 use crate::ensemble::kernels::GEMM_MIN_WEIGHTS;
 use crate::init::Init;
 use crate::layers::{ConcatInput, Dense, Input, Layer};
 use crate::optimizers::Optimizer;
+use crate::optimizers::Kind as OptimizerKind;
 use crate::{Activation, Ensemble};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -26,7 +27,7 @@ pub struct Settings {
     /// Width axes by name.
     pub widths: Vec<(String, usize)>,
     /// Optimizer family.
-    pub optimizer: OptimizerName,
+    pub optimizer: OptimizerKind,
     /// Nesterov momentum.
     pub nesterov: bool,
     /// Batch size.
@@ -63,7 +64,7 @@ impl Settings {
             bits: None,
             architecture: String::new(),
             widths: Vec::new(),
-            optimizer: t.optimizer.unwrap_or(OptimizerName::Sgd),
+            optimizer: t.optimizer.unwrap_or(OptimizerKind::Sgd),
             nesterov: t.nesterov.unwrap_or(false),
             batch_size: t.batch_size.unwrap_or(BatchSize::Full(FullBatch::Full)),
             activation: t.activation,
@@ -118,17 +119,13 @@ impl Settings {
     /// The point's optimizer with its learning rate and constants (Keras'
     /// defaults where neither the grid nor `[training]` sets one).
     pub fn optimizer(&self) -> Optimizer {
-        let o = match self.optimizer {
-            OptimizerName::Sgd => Optimizer::sgd_momentum(self.lr, self.momentum, self.nesterov),
-            OptimizerName::Adam => Optimizer::adam(self.lr),
-            OptimizerName::Rmsprop => Optimizer::rmsprop(self.lr),
-            OptimizerName::Adagrad => Optimizer::adagrad(self.lr),
-            OptimizerName::Adadelta => Optimizer::adadelta(self.lr),
-        };
+        let mut o = self.optimizer.with_lr(self.lr);
         let or = |v: &mut f64, set: Option<f64>| *v = set.unwrap_or(*v);
-        let mut o = o;
         match &mut o {
-            Optimizer::Sgd { .. } => {}
+            Optimizer::Sgd { momentum, nesterov, .. } => {
+                *momentum = self.momentum;
+                *nesterov = self.nesterov;
+            }
             Optimizer::Adam { beta1, beta2, epsilon, .. } => {
                 or(beta1, self.beta1);
                 or(beta2, self.beta2);
@@ -167,7 +164,7 @@ pub struct Family {
     /// own init (an init axis, on a layer that names no init of its own).
     pub lane_init: Vec<bool>,
     /// The update rule every member shares (members differ in lr and constants).
-    pub optimizer: OptimizerName,
+    pub optimizer: OptimizerKind,
     /// Nesterov momentum (SGD).
     pub nesterov: bool,
     /// Activation of layers that do not name one.

@@ -23,6 +23,7 @@ use super::problem::{self, ProblemData};
 use crate::layers::Layer;
 use crate::losses::Loss;
 use crate::metrics::Metric;
+use crate::optimizers::Kind as OptimizerKind;
 use crate::Ensemble;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -356,10 +357,10 @@ fn check_optimizers(grid: &Grid, base: &Settings, points: std::ops::Range<usize>
     for p in [points.start, points.end - 1] {
         let s = Settings::at(grid, base, p);
         s.optimizer().validate().map_err(|e| err(format!("training: {e}")))?;
-        if s.nesterov && s.optimizer != OptimizerName::Sgd {
+        if s.nesterov && s.optimizer != OptimizerKind::Sgd {
             return Err(err(format!(
                 "nesterov = true applies to sgd only, but this grid crosses it with optimizer {}: run the nesterov points as their own sweep with optimizer = \"sgd\"",
-                s.optimizer.as_str()
+                s.optimizer.name()
             )));
         }
     }

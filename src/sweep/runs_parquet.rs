@@ -41,7 +41,8 @@ pub const ROWS_PER_GROUP: usize = 8192;
 /// Most curve and weight values buffered before a row group is written.
 pub const VALUES_PER_GROUP: usize = 1 << 20;
 
-/// runs.parquet being written (under a temporary name until [`Self::commit`]).
+/// runs.parquet being written (under a temporary name until the summary
+/// files are committed: [`super::summary_file::Written::commit`]).
 pub struct RunsParquet {
     groups: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     encoder: Option<std::thread::JoinHandle<Result<AtomicFile, SweepError>>>,

@@ -3,8 +3,9 @@
 //! grid always holds, from `[training]`.
 
 use super::{kind_of, Axis, Grid, Kind, Number, Values, ALWAYS, NOT_AXES, ORDER, WIDTHS};
+use crate::optimizers::Kind as OptimizerKind;
 use crate::sweep::config::{
-    BatchSize, ExperimentFile, FullBatch, LayerConfig, OptimizerName, ProblemConfig, TrainingConfig, Units,
+    BatchSize, ExperimentFile, FullBatch, LayerConfig, ProblemConfig, TrainingConfig, Units,
 };
 use crate::sweep::error::SweepError;
 use serde_json::Value as Json;
@@ -130,7 +131,7 @@ fn default_values(file: &ExperimentFile, name: &str) -> Result<Values, SweepErro
             ProblemConfig::Parity { bits } => Values::Count(vec![bits]),
             _ => unreachable!("bits is added for parity problems only"),
         },
-        "optimizer" => Values::Optimizer(vec![t.optimizer.unwrap_or(OptimizerName::Sgd)]),
+        "optimizer" => Values::Optimizer(vec![t.optimizer.unwrap_or(OptimizerKind::Sgd)]),
         "batch_size" => Values::BatchSize(vec![t.batch_size.unwrap_or(BatchSize::Full(FullBatch::Full))]),
         "activation" => Values::Activation(vec![t.activation]),
         "lr" => Values::Number(vec![t.lr.ok_or_else(|| err("no lr: set training.lr or grid.lr"))?]),

@@ -3,7 +3,8 @@
 use super::Kind;
 use crate::activations::Activation;
 use crate::init::Init;
-use crate::sweep::config::{BatchSize, OptimizerName};
+use crate::optimizers::Kind as OptimizerKind;
+use crate::sweep::config::BatchSize;
 use serde_json::Value as Json;
 
 /// The values of one axis.
@@ -14,7 +15,7 @@ pub enum Values {
     /// Architecture names.
     Name(Vec<String>),
     /// Optimizer families.
-    Optimizer(Vec<OptimizerName>),
+    Optimizer(Vec<OptimizerKind>),
     /// Flags (nesterov).
     Flag(Vec<bool>),
     /// Batch sizes.
@@ -66,7 +67,7 @@ impl Values {
         match self {
             Values::Count(v) => v[i].to_string(),
             Values::Name(v) => v[i].clone(),
-            Values::Optimizer(v) => v[i].as_str().to_string(),
+            Values::Optimizer(v) => v[i].name().to_string(),
             Values::Flag(v) => v[i].to_string(),
             Values::BatchSize(v) => v[i].to_string(),
             Values::Activation(v) => v[i].map_or("(per layer)".into(), |a| a.name()),
