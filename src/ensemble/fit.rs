@@ -201,13 +201,7 @@ impl<F: Real> Ensemble<F> {
         self.dense.iter().flat_map(|p| [p.w.len(), p.b.len()]).collect()
     }
 
-    fn check_fit(
-        &self,
-        x: ArrayView2<F>,
-        y: ArrayView2<F>,
-        cfg: &Fit<F>,
-        optimizers: &[Optimizer],
-    ) -> Result<()> {
+    fn check_fit(&self, x: ArrayView2<F>, y: ArrayView2<F>, cfg: &Fit<F>, optimizers: &[Optimizer]) -> Result<()> {
         self.check_complete()?;
         if optimizers.len() != self.members {
             return Err(Error::MemberCount { what: "optimizers", expected: self.members, got: optimizers.len() });

@@ -203,10 +203,10 @@ impl<F: Real> Ensemble<F> {
     }
 
     /// Gradients of loss + penalty with respect to every weight and bias, from
-    /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`),
-    /// with the sums the penalty of the current weights needs
-    /// ([`Penalty::FromBackward`]). With `report`, the pass over the scores
-    /// also leaves each member's loss (without the penalty) and that metric
+    /// the forward pass already in `ws`. Results stay in `ws` (`gw`, `gb`).
+    /// With `report`, the pass over the weights also leaves the sums the
+    /// penalty of the current weights needs ([`Penalty::FromBackward`]), and
+    /// the pass over the scores also leaves each member's loss (without the penalty) and that metric
     /// in `ws` when it can (MSE with mse or acc_xor), and says so: true means
     /// only [`Self::add_penalty`] is left of [`Self::score`].
     pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, report: Option<Metric>) -> bool {
@@ -250,8 +250,14 @@ impl<F: Real> Ensemble<F> {
             let n = inputs_of(&p.inputs, x_block(&ws.x, ws.x_shared), &ws.outs, &mut bufs);
             kernels::weight_grads(p, &bufs[..n], delta, rows, k_n, &mut ws.gw[pi], &mut ws.gb[pi]);
             if p.regularized() {
-                let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
-                regularizers::add_gradient_and_sums(&p.w, &p.l1, &p.l2, &mut ws.gw[pi], s1, s2);
+                // The weights' sums feed only the report of a full-batch
+                // epoch ([`Penalty::FromBackward`]); other steps skip them.
+                if report.is_some() {
+                    let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
+                    regularizers::add_gradient_and_sums(&p.w, &p.l1, &p.l2, &mut ws.gw[pi], s1, s2);
+                } else {
+                    regularizers::add_gradient(&p.w, &p.l1, &p.l2, &mut ws.gw[pi]);
+                }
             }
             let mut row = 0;
             for src in &p.inputs {

@@ -4,9 +4,7 @@
 
 use super::{kind_of, Axis, Grid, Kind, Number, Values, ALWAYS, NOT_AXES, ORDER, WIDTHS};
 use crate::optimizers::Kind as OptimizerKind;
-use crate::sweep::config::{
-    BatchSize, ExperimentFile, FullBatch, LayerConfig, ProblemConfig, TrainingConfig, Units,
-};
+use crate::sweep::config::{BatchSize, ExperimentFile, FullBatch, LayerConfig, ProblemConfig, TrainingConfig, Units};
 use crate::sweep::error::SweepError;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
