@@ -29,8 +29,13 @@ impl Init {
     /// Checks the scheme's parameter.
     pub fn validate(&self) -> Result<()> {
         match *self {
-            Init::Uniform(a) | Init::Normal(a) if !(a.is_finite() && a > 0.0) => {
-                Err(Error::InvalidHyperparameter { name: "init scale", value: a, rule: "must be a positive number" })
+            // U(-a, a) needs a finite width 2a.
+            Init::Uniform(a) | Init::Normal(a) if !(a > 0.0 && (2.0 * a).is_finite()) => {
+                Err(Error::InvalidHyperparameter {
+                    name: "init scale",
+                    value: a,
+                    rule: "must be a positive number below 8.9e307",
+                })
             }
             _ => Ok(()),
         }

@@ -23,8 +23,9 @@
 //! With the default features come the rest: `datasets` (the shipped 8×8
 //! digits, MNIST, CIFAR-10 and CSV loaders), `sweep` (experiment files, the
 //! pipeline, the files it writes, [`sweep::Experiment`] for a sweep from
-//! Rust), `plot` (figures and the report page) and `cli` (the `sweep`
-//! binary). `netsweep = { version = "0.1", default-features = false }` is the
+//! Rust), `plot` (figures and the report page), `parquet` (runs.parquet, a
+//! columnar copy of runs.jsonl) and `cli` (the `sweep` binary, with all of
+//! them). `netsweep = { version = "0.1", default-features = false }` is the
 //! library and the engine alone. The [`ndarray`] crate of the signatures is
 //! re-exported.
 //!

@@ -61,7 +61,7 @@ impl Loss {
                         for k in 0..k_n {
                             let (m, sum) = softmax_stats(s, outputs, k_n, k);
                             let label = labels[k].to_usize().unwrap_or(0);
-                            out[k] += m + sum.ln() - s[label * k_n + k];
+                            out[k] += m + sum.portable_ln() - s[label * k_n + k];
                         }
                     }
                 }

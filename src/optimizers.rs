@@ -376,7 +376,7 @@ impl<F: Real> OptimizerState<F> {
         if self.rule == Rule::Adam {
             let t = self.step as f64;
             for (corr, &[beta1, beta2, _]) in self.corr.iter_mut().zip(&self.c64) {
-                *corr = F::of((1.0 - beta2.powf(t)).sqrt() / (1.0 - beta1.powf(t)));
+                *corr = F::of((1.0 - libm::pow(beta2, t)).sqrt() / (1.0 - libm::pow(beta1, t)));
             }
         }
     }

@@ -5,7 +5,7 @@
 //! what the sweep trains) and `f64` (what the gradient checks use). For `f32`,
 //! [`Real::fast_tanh`] and [`Real::fast_exp`] are branch-free approximations
 //! written so that the compiler turns a loop over them into SIMD code; for
-//! `f64` they are the standard library's functions.
+//! `f64` they are the `libm` crate's (pure Rust: the same bits on every CPU).
 //!
 //! Accuracy of the `f32` versions (checked by `tests/fast_math.rs` against the
 //! `f64` standard library rounded to `f32`, on every 37th float from 1e-30 to
@@ -45,20 +45,27 @@ pub trait Real:
     fn fast_exp(self) -> Self;
     /// Lossy conversion from `f64` (hyperparameters are given as `f64`).
     fn of(v: f64) -> Self;
+    /// Natural logarithm from the `libm` crate: the same bits on every CPU
+    /// (the standard library calls the system's, which glibc picks by CPU).
+    fn portable_ln(self) -> Self;
 }
 
 impl Real for f64 {
     #[inline(always)]
     fn fast_tanh(self) -> f64 {
-        self.tanh()
+        libm::tanh(self)
     }
     #[inline(always)]
     fn fast_exp(self) -> f64 {
-        self.exp()
+        libm::exp(self)
     }
     #[inline(always)]
     fn of(v: f64) -> f64 {
         v
+    }
+    #[inline(always)]
+    fn portable_ln(self) -> f64 {
+        libm::log(self)
     }
 }
 
@@ -74,6 +81,10 @@ impl Real for f32 {
     #[inline(always)]
     fn of(v: f64) -> f32 {
         v as f32
+    }
+    #[inline(always)]
+    fn portable_ln(self) -> f32 {
+        libm::logf(self)
     }
 }
 

@@ -62,6 +62,9 @@ fn a_sweep_without_a_folder_leaves_nothing_behind() {
     assert!(done.dir.is_none());
     assert_eq!(done.summary.points.len(), 4);
     assert!(done.summary.points.iter().all(|p| p.runs == 8));
+    // Also when the run fails after its folder was made.
+    let too_many = Experiment::from_toml_str(XOR).unwrap().run(&RunOptions::default().threads(5000));
+    assert!(matches!(too_many, Err(SweepError::Config(_))));
     let after: Vec<_> = netsweep_temp_dirs();
     let left: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
     assert!(
@@ -143,7 +146,7 @@ fn user_data_of_the_wrong_shape_is_an_error_not_a_number_or_a_panic() {
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut w = [0.0f32; 4];
-    for bad in [Init::Uniform(-1.0), Init::Uniform(f64::NAN), Init::Normal(0.0)] {
+    for bad in [Init::Uniform(-1.0), Init::Uniform(f64::NAN), Init::Normal(0.0), Init::Uniform(1e308)] {
         assert!(matches!(bad.fill(&mut w, 2, 2, &mut rng), Err(Error::InvalidHyperparameter { .. })), "{bad:?}");
     }
     assert!(Init::HeNormal.fill(&mut w, 0, 2, &mut rng).is_err());

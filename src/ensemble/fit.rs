@@ -91,7 +91,7 @@ impl<F: Real> Ensemble<F> {
     /// Trains every member on (x, y); member k uses `optimizers[k]`: its own
     /// learning rate and constants (momentum, betas, ρ, ε). They must share
     /// `cfg.optimizer`'s update rule (SGD with and without momentum may mix,
-    /// see [`OptimizerState::new`]), whose numbers are not used here.
+    /// see [`OptimizerState::new`]); its numbers are checked but not used.
     /// `on_epoch` sees each epoch's report and may stop training early.
     pub fn fit_members(
         &mut self,

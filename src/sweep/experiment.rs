@@ -117,16 +117,25 @@ impl Experiment {
             opts.experiment_file = self.origin.clone();
         }
         let temporary = opts.out.as_os_str().is_empty();
-        if temporary {
+        let _guard = if temporary {
             opts.out = fresh_temporary_dir()?;
-        }
-        let result = runner::run(&plan, &opts).and_then(|r| Ok((r.read_summary()?, r)));
-        if temporary {
-            // Ours alone: created empty above, written only by this run.
-            let _ = std::fs::remove_dir_all(&opts.out);
-        }
-        let (summary, r) = result?;
+            Some(RemoveOnDrop(opts.out.clone()))
+        } else {
+            None
+        };
+        let r = runner::run(&plan, &opts)?;
+        let summary = r.read_summary()?;
         Ok(Finished { summary, ranking: r.ranking, manifest: r.manifest, dir: (!temporary).then_some(r.dir) })
+    }
+}
+
+/// Removes the folder it holds when dropped, also on an error or a panic.
+/// Only for a folder this module created empty and only a run wrote.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -269,6 +269,7 @@ fn merged_manifest(plan: &Plan, reference: &Manifest, shards: Vec<Manifest>, t0:
     manifest.started_at = shards.iter().map(|m| m.started_at.clone()).min().unwrap_or_else(now);
     manifest.status = Status::Complete;
     let mut levels: Vec<String> = shards.iter().filter_map(|m| m.cpu.clone()).collect();
+    levels.sort();
     levels.dedup();
     manifest.cpu = (!levels.is_empty()).then(|| levels.join("+"));
     manifest.finished_at = Some(now());

@@ -116,6 +116,10 @@ impl<'p> Summing<'p> {
             return Err(SweepError::Interrupted(format!("grid point {p} is missing runs; the sweep did not finish")));
         }
         self.json.write(if self.next == 0 { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+        // A build without runs.parquet must not leave one of an earlier
+        // build next to summaries it no longer matches (netsweep's own file).
+        #[cfg(not(feature = "parquet"))]
+        let _ = std::fs::remove_file(self.dir.join(output::RUNS_PARQUET));
         Ok(Written {
             json: self.json,
             csv: self.csv,
