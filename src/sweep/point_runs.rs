@@ -109,20 +109,10 @@ impl PointRuns {
         self.converged_at_end += usize::from(r.converged_at_end);
         self.classes[Class::ALL.iter().position(|&c| c == r.outcome).expect("every class is listed")] += 1;
         self.epochs_to_converge.extend(r.epochs_to_converge.map(|e| e as u32));
-        let finals = [
-            r.final_train_loss,
-            r.final_train_metric,
-            r.final_test_loss,
-            r.final_test_metric,
-            r.best_test_metric,
-            r.final_validation_metric,
-        ];
-        for (column, v) in self.finals.iter_mut().zip(finals) {
+        for (column, v) in self.finals.iter_mut().zip(r.finals()) {
             column.extend(v);
         }
-        let c = &r.curves;
-        let curves = [Some(&c.train_loss), Some(&c.train_metric), c.test_loss.as_ref(), c.test_metric.as_ref()];
-        for (columns, curve) in self.curves.iter_mut().zip(curves) {
+        for (columns, curve) in self.curves.iter_mut().zip(r.curves()) {
             let Some(curve) = curve else { continue };
             if columns.len() < len {
                 columns.resize_with(len, Vec::new);

@@ -168,7 +168,40 @@ pub struct RunRecord {
     pub weights: Option<Vec<f32>>,
 }
 
+/// The final figures of a record, in the order of [`RunRecord::finals`].
+pub const FINAL_NAMES: [&str; 6] = [
+    "final_train_loss",
+    "final_train_metric",
+    "final_test_loss",
+    "final_test_metric",
+    "best_test_metric",
+    "final_validation_metric",
+];
+
+/// The curves of a record, in the order of [`RunRecord::curves`] (as
+/// `pandas.json_normalize` names them).
+pub const CURVE_NAMES: [&str; 4] =
+    ["curves.train_loss", "curves.train_metric", "curves.test_loss", "curves.test_metric"];
+
 impl RunRecord {
+    /// The final figures, in the order of [`FINAL_NAMES`].
+    pub fn finals(&self) -> [Option<f32>; 6] {
+        [
+            self.final_train_loss,
+            self.final_train_metric,
+            self.final_test_loss,
+            self.final_test_metric,
+            self.best_test_metric,
+            self.final_validation_metric,
+        ]
+    }
+
+    /// The curves, in the order of [`CURVE_NAMES`] (test curves only with a test set).
+    pub fn curves(&self) -> [Option<&Vec<f32>>; 4] {
+        let c = &self.curves;
+        [Some(&c.train_loss), Some(&c.train_metric), c.test_loss.as_ref(), c.test_metric.as_ref()]
+    }
+
     /// Whether the run counts toward the rate `count` names.
     pub fn counts_as_success(&self, count: super::config::Count) -> bool {
         self.outcome().counts(count, self.converged_at_end)

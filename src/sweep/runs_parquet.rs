@@ -24,7 +24,7 @@
 use super::error::SweepError;
 use super::output::{AtomicFile, RUNS_PARQUET};
 use super::plan::Plan;
-use super::record::RunRecord;
+use super::record::{RunRecord, CURVE_NAMES, FINAL_NAMES};
 use arrow_array::builder::{BooleanBuilder, Float32Builder, Float64Builder, ListBuilder, StringBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -74,15 +74,6 @@ enum ParamColumn {
 const IDS: [&str; 4] = ["run", "point", "seed_index", "seed"];
 const FLAGS: [&str; 3] = ["converged", "converged_at_end", "diverged"];
 const EPOCHS: [&str; 2] = ["epochs_to_converge", "diverged_epoch"];
-const FINALS: [&str; 6] = [
-    "final_train_loss",
-    "final_train_metric",
-    "final_test_loss",
-    "final_test_metric",
-    "best_test_metric",
-    "final_validation_metric",
-];
-const CURVES: [&str; 4] = ["curves.train_loss", "curves.train_metric", "curves.test_loss", "curves.test_metric"];
 
 impl RunsParquet {
     /// Starts `dir/runs.parquet` for `plan`'s runs.
@@ -200,8 +191,8 @@ fn schema(axes: &[(String, bool)]) -> Schema {
     fields.push(Field::new(FLAGS[2], DataType::Boolean, false));
     fields.push(Field::new(EPOCHS[1], DataType::UInt64, true));
     fields.push(Field::new("outcome", DataType::Utf8, false));
-    fields.extend(FINALS.iter().map(|n| Field::new(*n, DataType::Float32, true)));
-    fields.extend(CURVES.iter().enumerate().map(|(i, n)| Field::new(*n, list(), i >= 2)));
+    fields.extend(FINAL_NAMES.iter().map(|n| Field::new(*n, DataType::Float32, true)));
+    fields.extend(CURVE_NAMES.iter().enumerate().map(|(i, n)| Field::new(*n, list(), i >= 2)));
     fields.push(Field::new("weights", list(), true));
     Schema::new(fields)
 }
@@ -252,20 +243,10 @@ impl Rows {
             b.append_option(v.map(|e| e as u64));
         }
         self.outcome.append_value(r.outcome.name());
-        let finals = [
-            r.final_train_loss,
-            r.final_train_metric,
-            r.final_test_loss,
-            r.final_test_metric,
-            r.best_test_metric,
-            r.final_validation_metric,
-        ];
-        for (b, v) in self.finals.iter_mut().zip(finals) {
+        for (b, v) in self.finals.iter_mut().zip(r.finals()) {
             b.append_option(v);
         }
-        let c = &r.curves;
-        let curves = [Some(&c.train_loss), Some(&c.train_metric), c.test_loss.as_ref(), c.test_metric.as_ref()];
-        for (b, v) in self.curves.iter_mut().zip(curves) {
+        for (b, v) in self.curves.iter_mut().zip(r.curves()) {
             append_list(b, v.map(Vec::as_slice));
             self.values += v.map_or(0, Vec::len);
         }
