@@ -97,10 +97,18 @@ impl Loss {
                         let g = &mut grad[block];
                         let labels = &targets[n * members..(n + 1) * members];
                         for k in 0..members {
-                            let (m, sum) = softmax_stats(s, outputs, members, k);
+                            // The exponentials once, into g, summed in the
+                            // order of softmax_stats: the same sum and values.
+                            let m = softmax_max(s, outputs, members, k);
+                            let mut sum = F::zero();
+                            for o in 0..outputs {
+                                let e = (s[o * members + k] - m).fast_exp();
+                                g[o * members + k] = e;
+                                sum += e;
+                            }
                             let inv_sum = F::one() / sum;
                             for o in 0..outputs {
-                                g[o * members + k] = (s[o * members + k] - m).fast_exp() * inv_sum * inv_n;
+                                g[o * members + k] = g[o * members + k] * inv_sum * inv_n;
                             }
                             let label = labels[k].to_usize().unwrap_or(0);
                             g[label * members + k] -= inv_n;
@@ -222,13 +230,20 @@ pub(crate) fn check_scored_pair<F: Real>(
     crate::data::check_targets("targets", targets, cols, labels.then_some(scores.ncols()))
 }
 
-/// Max score and Σ exp(s - max) of one sample of member k.
+/// Max score of one sample of member k.
 #[inline(always)]
-fn softmax_stats<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> (F, F) {
+fn softmax_max<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> F {
     let mut m = F::neg_infinity();
     for o in 0..outputs {
         m = m.max(s[o * members + k]);
     }
+    m
+}
+
+/// Max score and Σ exp(s - max) of one sample of member k.
+#[inline(always)]
+fn softmax_stats<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> (F, F) {
+    let m = softmax_max(s, outputs, members, k);
     let mut sum = F::zero();
     for o in 0..outputs {
         sum += (s[o * members + k] - m).fast_exp();
