@@ -8,10 +8,11 @@
 # Usage: scripts/bench-cpu-levels.sh [ROUNDS] [EPOCHS]   (defaults 3, 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 rounds=${1:-3}
 epochs=${2:-20000}
 cargo build --release -q
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+bin="$(target_dir)/release/sweep"
 rate() {
     NETSWEEP_CPU=$1 "$bin" run experiments/xor_grid.toml --set training.epochs="$epochs" --threads 2 --no-plot --quiet --force \
         --out "/tmp/netsweep-level-$1" | grep -o '[0-9.]* million' | cut -d' ' -f1

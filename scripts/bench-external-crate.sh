@@ -8,6 +8,7 @@
 # Usage: scripts/bench-external-crate.sh [ROUNDS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 repo=$(pwd)
 rounds=${1:-3}
 work=${BENCH_EXTERNAL_DIR:-/tmp/netsweep-external-crate}
@@ -41,7 +42,6 @@ RS
 # config of this repository.
 (cd "$work" && env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build --release -q)
 cargo build --release -q
-target_dir() { cargo metadata --format-version 1 --no-deps --manifest-path "$1/Cargo.toml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'; }
 ext="$(target_dir "$work")/release/netsweep-external"
 cli="$(target_dir "$repo")/release/sweep"
 echo "instructions on ymm/zmm registers (objdump): external $(objdump -d "$ext" | grep -cE '[yz]mm[0-9]') · cli $(objdump -d "$cli" | grep -cE '[yz]mm[0-9]')"

@@ -8,11 +8,12 @@
 # Usage: scripts/bench-memory.sh [BINARY]   (default: this checkout's release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 if [ $# -ge 1 ]; then
     bin=$1
 else
     cargo build --release -q
-    bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+    bin="$(target_dir)/release/sweep"
 fi
 work=$(mktemp -d /tmp/netsweep-bench-memory.XXXXXX)
 trap 'rm -rf "$work"' EXIT

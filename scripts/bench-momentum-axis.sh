@@ -7,9 +7,10 @@
 # Usage: scripts/bench-momentum-axis.sh [ROUNDS]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 rounds=${1:-5}
 cargo build --release -q
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+bin="$(target_dir)/release/sweep"
 out=/tmp/netsweep-bench-momentum
 log=$out.txt
 sweep() {

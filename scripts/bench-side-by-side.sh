@@ -8,12 +8,13 @@
 # Usage: scripts/bench-side-by-side.sh [PEERS_DIR]   (default ../shared/peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 peers=${1:-../shared/peers}
 venv=${PEERS_VENV:-/tmp/peers-venv}
 cargo build --release -q
 cargo bench --no-run -q 2>/dev/null
 # Where cargo put the binary (CARGO_TARGET_DIR moves it).
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+bin="$(target_dir)/release/sweep"
 
 echo "== machine"
 grep -m1 'model name' /proc/cpuinfo

@@ -17,6 +17,7 @@
 # Usage: sudo scripts/report-browser-test.sh      (exit 0: pass)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 say() { echo "[report-browser-test] $*" >&2; }
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
@@ -29,7 +30,7 @@ if [ -z "$browser" ]; then
     browser=$(command -v chromium)
 fi
 cargo build --release -q
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(target_dir)
 bin="$target/release/sweep"
 work=$(mktemp -d /tmp/netsweep-report.XXXXXX)
 trap 'rm -rf "$work"' EXIT

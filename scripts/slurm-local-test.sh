@@ -18,6 +18,7 @@
 # default 26817), SLURM_TEST_KEEP=1 keeps the temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/target-dir.sh
 root=$PWD
 t0=$(date +%s%N)
 secs() { local ms=$((($(date +%s%N) - $1) / 1000000)); printf '%d.%03d' $((ms / 1000)) $((ms % 1000)); }
@@ -126,7 +127,7 @@ say "slurmctld and slurmd up (node idle)"
 
 cargo build --release --quiet
 # Where cargo put it: CARGO_TARGET_DIR and .cargo/config.toml move target/.
-bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sweep"
+bin="$(target_dir)/release/sweep"
 [ -x "$bin" ] || { echo "slurm-local-test: no sweep binary at $bin" >&2; exit 1; }
 say "release binary built"
 

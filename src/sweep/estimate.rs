@@ -124,7 +124,12 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
 
 /// runs.parquet's bytes (uncompressed: an upper bound) and the memory of
 /// its row groups in flight: the one being filled, the one queued and the
-/// one being encoded, twice over for the encoder's pages.
+/// one being encoded, twice over for the encoder's pages, plus the encoder
+/// thread's own buffers (zstd, column writers: measured 8–16 MB by
+/// `scripts/bench-memory.sh`).
+#[cfg(feature = "parquet")]
+const ENCODER_MEMORY: u64 = 16 << 20;
+
 #[cfg(feature = "parquet")]
 fn parquet_cost(plan: &Plan) -> (u64, u64) {
     use super::runs_parquet::{ROWS_PER_GROUP, VALUES_PER_GROUP};
@@ -135,7 +140,7 @@ fn parquet_cost(plan: &Plan) -> (u64, u64) {
     let runs = plan.runs() as u64;
     let bytes = runs * (4 * values + 128) + kept * 4 * weights;
     let group = (ROWS_PER_GROUP as u64).min(runs) * (values + weights + 32).min(VALUES_PER_GROUP as u64);
-    (bytes, 4 * 4 * group.min(VALUES_PER_GROUP as u64 + 32 * ROWS_PER_GROUP as u64))
+    (bytes, 4 * 4 * group.min(VALUES_PER_GROUP as u64 + 32 * ROWS_PER_GROUP as u64) + ENCODER_MEMORY)
 }
 
 #[cfg(not(feature = "parquet"))]

@@ -47,7 +47,6 @@ pub struct RunsParquet {
     groups: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     encoder: Option<std::thread::JoinHandle<Result<AtomicFile, SweepError>>>,
     schema: SchemaRef,
-    axes: Vec<(String, bool)>,
     rows: Rows,
     path: std::path::PathBuf,
 }
@@ -55,7 +54,8 @@ pub struct RunsParquet {
 /// The column builders of the rows not yet written.
 struct Rows {
     ids: [UInt64Builder; 4],
-    params: Vec<ParamColumn>,
+    /// Per grid axis: its name and its column.
+    params: Vec<(String, ParamColumn)>,
     flags: [BooleanBuilder; 3],
     epochs: [UInt64Builder; 2],
     outcome: StringBuilder,
@@ -107,12 +107,12 @@ impl RunsParquet {
             .spawn(move || encode(writer, incoming, &at))
             .map_err(|e| SweepError::io(&path, e))?;
         let rows = Rows::new(&axes);
-        Ok(RunsParquet { groups: Some(groups), encoder: Some(encoder), schema, axes, rows, path })
+        Ok(RunsParquet { groups: Some(groups), encoder: Some(encoder), schema, rows, path })
     }
 
     /// Adds one run; writes a row group when enough are buffered.
     pub fn push(&mut self, r: &RunRecord) -> Result<(), SweepError> {
-        self.rows.push(r, &self.axes);
+        self.rows.push(r);
         if self.rows.count >= ROWS_PER_GROUP || self.rows.values >= VALUES_PER_GROUP {
             self.write_group()?;
         }
@@ -204,12 +204,13 @@ impl Rows {
             ids: std::array::from_fn(|_| UInt64Builder::new()),
             params: axes
                 .iter()
-                .map(|(_, n)| {
-                    if *n {
+                .map(|(name, number)| {
+                    let column = if *number {
                         ParamColumn::Number(Float64Builder::new())
                     } else {
                         ParamColumn::Text(StringBuilder::new())
-                    }
+                    };
+                    (name.clone(), column)
                 })
                 .collect(),
             flags: std::array::from_fn(|_| BooleanBuilder::new()),
@@ -223,11 +224,11 @@ impl Rows {
         }
     }
 
-    fn push(&mut self, r: &RunRecord, axes: &[(String, bool)]) {
+    fn push(&mut self, r: &RunRecord) {
         for (b, v) in self.ids.iter_mut().zip([r.run as u64, r.point as u64, r.seed_index as u64, r.seed]) {
             b.append_value(v);
         }
-        for (col, (name, _)) in self.params.iter_mut().zip(axes) {
+        for (name, col) in &mut self.params {
             let v = r.params.get(name);
             match col {
                 ParamColumn::Number(b) => b.append_option(v.and_then(Json::as_f64)),
@@ -258,7 +259,7 @@ impl Rows {
     /// The buffered rows as columns, in schema order; the builders start over.
     fn finish(&mut self) -> Vec<ArrayRef> {
         let mut cols: Vec<ArrayRef> = self.ids.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
-        for p in &mut self.params {
+        for (_, p) in &mut self.params {
             cols.push(match p {
                 ParamColumn::Number(b) => Arc::new(b.finish()),
                 ParamColumn::Text(b) => Arc::new(b.finish()),
