@@ -104,18 +104,23 @@ impl Activation {
 
     /// Replaces every x in `buf` by f(x). One dispatch, then a plain loop.
     pub fn apply_in_place<F: Real>(&self, buf: &mut [F]) {
-        crate::cpu::dispatch!({
-            match *self {
-                Activation::Tanh => buf.iter_mut().for_each(|v| *v = v.fast_tanh()),
-                Activation::Relu => buf.iter_mut().for_each(|v| *v = relu(*v)),
-                Activation::Sigmoid => buf.iter_mut().for_each(|v| *v = sigmoid(*v)),
-                Activation::Linear => {}
-                Activation::LeakyRelu(a) => {
-                    let a = F::of(a);
-                    buf.iter_mut().for_each(|v| *v = leaky(*v, a))
-                }
+        crate::cpu::dispatch!(self.apply_slice(buf))
+    }
+
+    /// [`Self::apply_in_place`] without the dispatch, for kernels that
+    /// already run inside one (the fused epochs apply it to a group's lanes).
+    #[inline(always)]
+    pub(crate) fn apply_slice<F: Real>(&self, buf: &mut [F]) {
+        match *self {
+            Activation::Tanh => buf.iter_mut().for_each(|v| *v = v.fast_tanh()),
+            Activation::Relu => buf.iter_mut().for_each(|v| *v = relu(*v)),
+            Activation::Sigmoid => buf.iter_mut().for_each(|v| *v = sigmoid(*v)),
+            Activation::Linear => {}
+            Activation::LeakyRelu(a) => {
+                let a = F::of(a);
+                buf.iter_mut().for_each(|v| *v = leaky(*v, a))
             }
-        })
+        }
     }
 
     /// Multiplies each upstream gradient `grad[i]` by f' at the point whose

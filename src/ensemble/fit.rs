@@ -103,6 +103,9 @@ impl<F: Real> Ensemble<F> {
     ) -> Result<()> {
         self.check_fit(x, y, cfg, optimizers)?;
         let _flush = Flush::new();
+        if let Some(shape) = super::fused::applies(self, x.nrows(), cfg) {
+            return super::fused::fit(self, shape, x, y, cfg, optimizers, &mut on_epoch);
+        }
         let k_n = self.members;
         let n = x.nrows();
         let full = cfg.batch_size >= n;

@@ -11,6 +11,7 @@
 
 mod denormals;
 mod fit;
+pub mod fused;
 pub mod kernels;
 mod output_pass;
 mod workspace;
@@ -95,6 +96,8 @@ pub struct Ensemble<F> {
     dense: Vec<DenseParams<F>>,
     init_rngs: Vec<ChaCha8Rng>,
     shuffle_rngs: Vec<ChaCha8Rng>,
+    /// Whether fits may take the fused path ([`fused`]).
+    fused: bool,
 }
 
 /// The two ChaCha streams of a run seed: weights (stream 0) and shuffling (stream 1).
@@ -116,6 +119,7 @@ impl<F: Real> Ensemble<F> {
             dense: Vec::new(),
             init_rngs,
             shuffle_rngs,
+            fused: true,
         }
     }
 
