@@ -4,7 +4,7 @@
 //!
 //! The general kernels make about eight passes per epoch, each over all K
 //! members' arrays. Here the loops are swapped: a group of [`W`] members
-//! runs a block of [`BLOCK`] epochs in one loop body ([`kernel::steps`]),
+//! runs a block of [`BLOCK`] epochs in one loop body (`kernel::steps`),
 //! with its parameters, activations, deltas and gradients in local arrays
 //! of compile-time size (registers, or L1), and each epoch's loss and metric
 //! written straight into the report buffers. The reports of a block are then
@@ -12,7 +12,7 @@
 //! exactly as the general path hands them.
 //!
 //! Same bits as the general path: every member's arithmetic is the general
-//! kernels' (see [`kernel`]), and a member's lanes never mix with another's,
+//! kernels' (see the `kernel` module), and a member's lanes never mix with another's,
 //! so an ensemble still equals K single networks (a single network runs
 //! through the same kernel, in a group padded with idle lanes). When the
 //! callback stops training at epoch e inside a block, the block is replayed
