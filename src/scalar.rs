@@ -48,6 +48,8 @@ pub trait Real:
     /// Natural logarithm from the `libm` crate: the same bits on every CPU
     /// (the standard library calls the system's, which glibc picks by CPU).
     fn portable_ln(self) -> Self;
+    /// The next representable value above (`up`) or below this one.
+    fn adjacent(self, up: bool) -> Self;
 }
 
 impl Real for f64 {
@@ -67,6 +69,14 @@ impl Real for f64 {
     fn portable_ln(self) -> f64 {
         libm::log(self)
     }
+    #[inline(always)]
+    fn adjacent(self, up: bool) -> f64 {
+        if up {
+            self.next_up()
+        } else {
+            self.next_down()
+        }
+    }
 }
 
 impl Real for f32 {
@@ -85,6 +95,14 @@ impl Real for f32 {
     #[inline(always)]
     fn portable_ln(self) -> f32 {
         libm::logf(self)
+    }
+    #[inline(always)]
+    fn adjacent(self, up: bool) -> f32 {
+        if up {
+            self.next_up()
+        } else {
+            self.next_down()
+        }
     }
 }
 

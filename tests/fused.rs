@@ -2,10 +2,14 @@
 //! bit: every report (loss and metric of every member after every epoch) and
 //! the final weights, over shapes, activations, momentum, L1/L2, diverging
 //! members, sample counts that are not a multiple of the row block, member
-//! counts that leave idle lanes, and training stopped by the callback.
+//! counts that leave idle lanes, and training stopped by the callback; and
+//! the watch (first epoch meeting a target, first non-finite loss, the
+//! reported epochs, the stop once all have diverged), also recomputed from
+//! every epoch's report.
 
 use ndarray::{concatenate, s, Array2, Axis};
 use netsweep::ensemble::fused::{BLOCK, W};
+use netsweep::ensemble::{Target, Watch, Watched};
 use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Fit, Input, Layer, Metric, Optimizer};
 use std::ops::ControlFlow;
 
@@ -24,6 +28,8 @@ struct Case {
     regularize: bool,
     /// Largest learning rate (large ones make members diverge).
     lr_max: f64,
+    /// Every member's learning rate, instead of a spread up to `lr_max`.
+    lr_all: Option<f64>,
 }
 
 fn base() -> Case {
@@ -39,6 +45,7 @@ fn base() -> Case {
         metric: Metric::AccXor,
         regularize: true,
         lr_max: 1.0,
+        lr_all: None,
     }
 }
 
@@ -63,12 +70,25 @@ fn dataset(inputs: usize, rows: usize) -> (Array2<f32>, Array2<f32>) {
     (x, y)
 }
 
-type Reports = Vec<(usize, Vec<u32>, Vec<u32>)>;
+/// Epoch, loss bits, metric bits, diverged-at epochs.
+type Reports = Vec<(usize, Vec<u32>, Vec<u32>, Vec<u32>)>;
 
 /// Trains the case on `rows` samples, fused or not, stopping after the
 /// report of epoch `stop` if given: every report's bits and every member's
 /// final parameters' bits.
 fn train(c: &Case, rows: usize, fused: bool, stop: Option<usize>) -> (Reports, Vec<Vec<u32>>) {
+    let (reports, params, _) = train_watched(c, rows, fused, stop, &Watch::default());
+    (reports, params)
+}
+
+/// [`train`] under `watch`, with what the watch found.
+fn train_watched(
+    c: &Case,
+    rows: usize,
+    fused: bool,
+    stop: Option<usize>,
+    watch: &Watch,
+) -> (Reports, Vec<Vec<u32>>, Watched) {
     let (x, y) = dataset(c.inputs, rows);
     let seeds: Vec<u64> = (100..100 + c.members as u64).collect();
     let mut ens = Ensemble::<f32>::new(&seeds);
@@ -78,8 +98,9 @@ fn train(c: &Case, rows: usize, fused: bool, stop: Option<usize>) -> (Reports, V
     ens.set_fused(fused);
     let lrs = [0.01, 0.03, 0.1, 0.3, c.lr_max, 0.2, 0.05];
     let mus = [c.momentum, 0.0, c.momentum];
+    let lr = |k: usize| c.lr_all.unwrap_or(lrs[k % lrs.len()]);
     let optimizers: Vec<Optimizer> =
-        (0..c.members).map(|k| Optimizer::sgd_momentum(lrs[k % lrs.len()], mus[k % mus.len()], c.nesterov)).collect();
+        (0..c.members).map(|k| Optimizer::sgd_momentum(lr(k), mus[k % mus.len()], c.nesterov)).collect();
     if c.regularize {
         let (l1s, l2s) = ([0.0, 0.001, 0.01, 0.0, 0.02], [0.0, 0.0, 0.001, 0.01, 0.1, 0.003]);
         for k in 0..c.members {
@@ -90,17 +111,36 @@ fn train(c: &Case, rows: usize, fused: bool, stop: Option<usize>) -> (Reports, V
     assert_eq!(ens.fused_for(rows, &cfg).is_some(), fused, "the fused path is taken when allowed");
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let mut reports = Vec::new();
-    ens.fit_members(x.view(), y.view(), &cfg, &optimizers, |r| {
-        reports.push((r.epoch, bits(r.train_loss), bits(r.train_metric)));
-        if Some(r.epoch) == stop {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    })
-    .unwrap();
+    let watched = ens
+        .fit_watched(x.view(), y.view(), &cfg, &optimizers, watch, |r| {
+            reports.push((r.epoch, bits(r.train_loss), bits(r.train_metric), r.diverged_at.to_vec()));
+            if Some(r.epoch) == stop {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
     let params = (0..c.members).map(|k| bits(&ens.params(k).unwrap())).collect();
-    (reports, params)
+    (reports, params, watched)
+}
+
+/// What a watch should find, from every epoch's report (an independent
+/// route: the f64 comparison of the target, the running first epochs).
+fn recomputed(every: &Reports, members: usize, target: &Target) -> Watched {
+    let mut w = Watched::new(members);
+    for (epoch, loss, metric, diverged) in every {
+        for k in 0..members {
+            if w.diverged_at[k] == 0 && !f32::from_bits(loss[k]).is_finite() {
+                w.diverged_at[k] = *epoch as u32;
+            }
+            if w.first_met[k] == 0 && target.met(f32::from_bits(metric[k]) as f64) {
+                w.first_met[k] = *epoch as u32;
+            }
+        }
+        assert_eq!(diverged, &w.diverged_at, "epoch {epoch}: the report's diverged-at epochs");
+    }
+    w
 }
 
 fn same(c: &Case, rows: usize, stop: Option<usize>, what: &str) {
@@ -172,6 +212,51 @@ fn stopping_early_leaves_the_same_weights() {
     let c = Case { momentum: 0.9, ..base() };
     for stop in [1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 5, c.epochs] {
         same(&c, 4, Some(stop), &format!("stopped after epoch {stop}"));
+    }
+}
+
+#[test]
+fn watched_fits_match_and_equal_the_reports() {
+    let wild = Case { lr_max: 40.0, act: (Activation::Linear, Activation::Linear), ..base() };
+    let mse = Case { hidden: 3, concat: true, metric: Metric::Mse, ..base() };
+    let cases = [
+        (base(), Target { threshold: 1.0, higher_is_better: true, on_test: false }),
+        (mse, Target { threshold: 0.1, higher_is_better: false, on_test: false }),
+        (wild, Target { threshold: 0.5, higher_is_better: true, on_test: false }),
+    ];
+    for (i, (c, target)) in cases.iter().enumerate() {
+        let at = [1, 5, BLOCK - 1, BLOCK, BLOCK + 3, 2 * BLOCK + 1, c.epochs];
+        let watch = Watch { target: Some(*target), report_at: Some(&at), stop_when_all_diverged: false };
+        let general = train_watched(c, 4, false, None, &watch);
+        let fused = train_watched(c, 4, true, None, &watch);
+        assert_eq!(fused, general, "case {i}: reports, weights and watch");
+        assert_eq!(general.0.iter().map(|r| r.0).collect::<Vec<_>>(), at, "case {i}: the reported epochs");
+        let every = train(c, 4, false, None).0;
+        for r in &general.0 {
+            assert_eq!(Some(r), every.iter().find(|e| e.0 == r.0), "case {i}: epoch {} as reported every epoch", r.0);
+        }
+        let expected = recomputed(&every, c.members, target);
+        assert_eq!(general.2, expected, "case {i}: the watch, recomputed");
+        assert!(expected.first_met.iter().any(|&e| e > 0), "case {i}: some member meets the target");
+        assert!(expected.first_met.contains(&0) || i == 1, "case {i}: some member does not");
+    }
+}
+
+#[test]
+fn training_stops_once_every_member_has_diverged() {
+    // Every member at lr 40: all diverge, at different epochs.
+    let c = Case { lr_all: Some(40.0), act: (Activation::Linear, Activation::Linear), ..base() };
+    let target = Target { threshold: 1.0, higher_is_better: true, on_test: false };
+    let every = train(&c, 4, false, None).0;
+    let last = *recomputed(&every, c.members, &target).diverged_at.iter().max().unwrap() as usize;
+    assert!(last > 1 && last < c.epochs, "the case diverges within the fit (all by epoch {last})");
+    for at in [None, Some(vec![1, last - 1, last, last + 1])] {
+        let watch = Watch { target: Some(target), report_at: at.as_deref(), stop_when_all_diverged: true };
+        let general = train_watched(&c, 4, false, None, &watch);
+        let fused = train_watched(&c, 4, true, None, &watch);
+        assert_eq!(fused, general, "reports {at:?}: reports, weights and watch");
+        assert_eq!(general.0.last().unwrap().0, last, "reports {at:?}: the last report is the epoch all had diverged");
+        assert!(general.2.diverged_at.iter().all(|&d| d > 0 && d as usize <= last));
     }
 }
 

@@ -7,6 +7,7 @@
 //! forward pass. With mini-batches the training set is evaluated once per
 //! epoch after the last batch.
 
+use super::watch::{Watch, Watched, Watcher};
 use super::workspace::Penalty;
 use super::{Ensemble, Flush, Workspace};
 use crate::data::{check_features, check_targets};
@@ -71,6 +72,9 @@ pub struct EpochReport<'a, F> {
     pub test_loss: Option<&'a [F]>,
     /// Test metric per member.
     pub test_metric: Option<&'a [F]>,
+    /// Per member, the first epoch up to this one whose training loss was
+    /// not finite (0: none yet).
+    pub diverged_at: &'a [u32],
 }
 
 impl<F: Real> Ensemble<F> {
@@ -101,11 +105,28 @@ impl<F: Real> Ensemble<F> {
         optimizers: &[Optimizer],
         mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
+        self.fit_reported(x, y, cfg, optimizers, &Watch::default(), &mut on_epoch).map(drop)
+    }
+
+    /// The training loop of [`Self::fit_members`] and [`Self::fit_watched`]:
+    /// the fused path where it applies, else the general kernels with a
+    /// [`Watcher`] between the reports and `on_report`.
+    pub(super) fn fit_reported(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        cfg: &Fit<F>,
+        optimizers: &[Optimizer],
+        watch: &Watch,
+        on_report: &mut impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
+    ) -> Result<Watched> {
         self.check_fit(x, y, cfg, optimizers)?;
         let _flush = Flush::new();
         if let Some(shape) = super::fused::applies(self, x.nrows(), cfg) {
-            return super::fused::fit(self, shape, x, y, cfg, optimizers, &mut on_epoch);
+            return super::fused::fit(self, shape, x, y, cfg, optimizers, watch, on_report);
         }
+        let mut watcher = Watcher::new(watch, self.members);
+        let mut on_epoch = |r: &EpochReport<F>| watcher.see(r, on_report);
         let k_n = self.members;
         let n = x.nrows();
         let full = cfg.batch_size >= n;
@@ -147,7 +168,7 @@ impl<F: Real> Ensemble<F> {
                         self.score(&mut ws, n, cfg.loss, cfg.metric, Penalty::FromBackward);
                     }
                     if self.report(epoch - 1, &ws, test.as_mut(), cfg, &mut on_epoch).is_break() {
-                        return Ok(());
+                        return Ok(watcher.found());
                     }
                 }
                 self.apply_update(&ws, &mut state);
@@ -165,7 +186,7 @@ impl<F: Real> Ensemble<F> {
                 let e = eval.as_mut().expect("mini-batch evaluation workspace");
                 self.evaluate(e, n, cfg.loss, cfg.metric);
                 if self.report(epoch, e, test.as_mut(), cfg, &mut on_epoch).is_break() {
-                    return Ok(());
+                    return Ok(watcher.found());
                 }
             }
         }
@@ -173,7 +194,7 @@ impl<F: Real> Ensemble<F> {
             self.evaluate(&mut ws, n, cfg.loss, cfg.metric);
             let _ = self.report(cfg.epochs, &ws, test.as_mut(), cfg, &mut on_epoch);
         }
-        Ok(())
+        Ok(watcher.found())
     }
 
     fn report(
@@ -195,6 +216,7 @@ impl<F: Real> Ensemble<F> {
             train_metric: &train.metric,
             test_loss: test.map(|t| t.loss.as_slice()),
             test_metric: test.map(|t| t.metric.as_slice()),
+            diverged_at: &[],
         })
     }
 

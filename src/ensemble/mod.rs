@@ -14,10 +14,12 @@ mod fit;
 pub mod fused;
 pub mod kernels;
 mod output_pass;
+mod watch;
 mod workspace;
 
 pub use denormals::Flush;
 pub use fit::{EpochReport, Fit, Trainer};
+pub use watch::{Target, Watch, Watched};
 pub(crate) use workspace::workspace_grads;
 pub use workspace::Workspace;
 

@@ -6,6 +6,7 @@ use super::config::{Count, ExperimentFile, RecordConfig, Spacing, Split};
 use super::error::SweepError;
 use super::plan::MAX_RECORDED;
 use super::problem::ProblemData;
+use crate::ensemble::Target;
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use serde::{Deserialize, Serialize};
@@ -43,10 +44,15 @@ pub fn trend_epoch(epochs: usize) -> usize {
 impl Criterion {
     /// Whether a metric value meets the criterion.
     pub fn met(&self, v: f64) -> bool {
-        if self.metric.higher_is_better() {
-            v >= self.threshold
-        } else {
-            v <= self.threshold
+        self.target().met(v)
+    }
+
+    /// The criterion as a fit watches it.
+    pub fn target(&self) -> Target {
+        Target {
+            threshold: self.threshold,
+            higher_is_better: self.metric.higher_is_better(),
+            on_test: self.on == Split::Test,
         }
     }
 }

@@ -1,12 +1,15 @@
-//! What a worker keeps of each member while its ensemble trains: the epoch
-//! it first met the criterion, the epoch it diverged, its best test metric,
-//! its curves at the recorded epochs and its final figures; and the
-//! [`RunRecord`]s made from them at the end.
+//! What a worker keeps of each member while its ensemble trains: its curves
+//! at the recorded epochs, its best test metric and its final figures; and
+//! the [`RunRecord`]s made from them at the end. The epoch a member first met
+//! the criterion and the epoch it diverged are kept by the fit itself
+//! ([`Watch`]), which stops once every member has diverged and hands the
+//! tracker only the epochs it records (every epoch when there is a test set,
+//! whose best metric it keeps).
 
 use super::config::Split;
 use super::plan::Plan;
 use super::record::{Class, Curves, RunRecord};
-use crate::ensemble::EpochReport;
+use crate::ensemble::{EpochReport, Watch, Watched};
 use crate::Ensemble;
 use std::ops::ControlFlow;
 
@@ -17,7 +20,6 @@ type Last = (f32, f32, Option<f32>, Option<f32>);
 #[derive(Default)]
 struct Track {
     curves: Curves,
-    diverged_at: Option<usize>,
     last: Option<Last>,
     best_test: Option<f32>,
     met_at_end: bool,
@@ -25,17 +27,31 @@ struct Track {
     trend_loss: Option<f32>,
 }
 
-/// Every member's bookkeeping, updated from each epoch's report.
+/// The epochs a tracker reads, ascending: the recorded ones, the start of
+/// the trend window and the last; every epoch (`None`) with a test set.
+pub fn report_epochs(plan: &Plan, has_test: bool) -> Option<Vec<usize>> {
+    if has_test {
+        return None;
+    }
+    let mut at = plan.record_epochs.clone();
+    at.extend([super::measure::trend_epoch(plan.epochs), plan.epochs]);
+    at.sort_unstable();
+    at.dedup();
+    Some(at)
+}
+
+/// What a sweep's fit watches: the convergence criterion, the epochs
+/// `report_at` (from [`report_epochs`]), and a stop once all have diverged.
+pub fn watch<'a>(plan: &Plan, report_at: Option<&'a [usize]>) -> Watch<'a> {
+    Watch { target: Some(plan.criterion.target()), report_at, stop_when_all_diverged: true }
+}
+
+/// Every member's bookkeeping, updated from the reported epochs.
 pub struct Tracker<'p> {
     plan: &'p Plan,
     tracks: Vec<Track>,
-    /// First epoch meeting the criterion per member (0: not yet); apart from
-    /// `tracks` so the per-epoch scan is a plain, vectorisable array loop.
-    first_met: Vec<u32>,
     /// Position in `plan.record_epochs` of the next epoch to record.
     next_record: usize,
-    /// Members that have not diverged.
-    alive: usize,
 }
 
 impl<'p> Tracker<'p> {
@@ -49,63 +65,26 @@ impl<'p> Tracker<'p> {
             },
             ..Track::default()
         };
-        Tracker {
-            plan,
-            tracks: (0..members).map(|_| track()).collect(),
-            first_met: vec![0; members],
-            next_record: 0,
-            alive: members,
-        }
+        Tracker { plan, tracks: (0..members).map(|_| track()).collect(), next_record: 0 }
     }
 
-    /// Takes one epoch's report; stops training once every member has diverged.
-    pub fn on_epoch(&mut self, r: &EpochReport<f32>) -> ControlFlow<()> {
-        self.mark_diverged(r);
+    /// Takes one reported epoch (members that have diverged by then are left as they were).
+    pub fn on_report(&mut self, r: &EpochReport<f32>) -> ControlFlow<()> {
         let watched = match self.plan.criterion.on {
             Split::Train => r.train_metric,
             // `resolve` refuses on = "test" for problems without a test set.
             Split::Test => r.test_metric.expect("criterion on a test set that exists"),
         };
-        self.mark_met(watched, r.epoch);
         self.keep_best_test(r);
         self.record(r, watched);
-        if self.alive == 0 {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    }
-
-    /// Divergence: rare, so one vectorisable scan first (a fold, not a short-circuiting `all`).
-    fn mark_diverged(&mut self, r: &EpochReport<f32>) {
-        if r.train_loss.iter().fold(true, |ok, v| ok & v.is_finite()) {
-            return;
-        }
-        for (tr, v) in self.tracks.iter_mut().zip(r.train_loss) {
-            if !v.is_finite() && tr.diverged_at.is_none() {
-                tr.diverged_at = Some(r.epoch);
-                self.alive -= 1;
-            }
-        }
-    }
-
-    /// The first epoch each member meets the criterion: one monomorphic,
-    /// branch-free loop per direction of the criterion.
-    fn mark_met(&mut self, watched: &[f32], epoch: usize) {
-        let c = &self.plan.criterion;
-        let (epoch, threshold) = (epoch as u32, c.threshold);
-        if c.metric.higher_is_better() {
-            mark_first(&mut self.first_met, watched, epoch, |v| v as f64 >= threshold);
-        } else {
-            mark_first(&mut self.first_met, watched, epoch, |v| v as f64 <= threshold);
-        }
+        ControlFlow::Continue(())
     }
 
     fn keep_best_test(&mut self, r: &EpochReport<f32>) {
         let Some(tm) = r.test_metric else { return };
         let higher = self.plan.criterion.metric.higher_is_better();
-        for (tr, &v) in self.tracks.iter_mut().zip(tm) {
-            if tr.diverged_at.is_none() && tr.best_test.is_none_or(|b| if higher { v > b } else { v < b }) {
+        for ((tr, &v), &d) in self.tracks.iter_mut().zip(tm).zip(r.diverged_at) {
+            if d == 0 && tr.best_test.is_none_or(|b| if higher { v > b } else { v < b }) {
                 tr.best_test = Some(v);
             }
         }
@@ -123,7 +102,8 @@ impl<'p> Tracker<'p> {
             return;
         }
         let criterion = &self.plan.criterion;
-        for (k, tr) in self.tracks.iter_mut().enumerate().filter(|(_, tr)| tr.diverged_at.is_none()) {
+        let alive = self.tracks.iter_mut().zip(r.diverged_at).enumerate().filter(|(_, (_, &d))| d == 0);
+        for (k, (tr, _)) in alive {
             let (tl, tm) = (r.test_loss.map(|v| v[k]), r.test_metric.map(|v| v[k]));
             if record {
                 let c = &mut tr.curves;
@@ -145,9 +125,11 @@ impl<'p> Tracker<'p> {
     }
 
     /// The records of runs `runs` (member k is run `runs[k]`, seeded `seeds[k]`)
-    /// once `ens` has trained; final weights for the first seeds of each point.
+    /// once `ens` has trained and its fit found `watched`; final weights for
+    /// the first seeds of each point.
     pub fn records(
         self,
+        watched: Watched,
         runs: &[usize],
         seeds: &[u64],
         ens: &Ensemble<f32>,
@@ -158,11 +140,12 @@ impl<'p> Tracker<'p> {
         let mut params: Option<(usize, crate::sweep::grid::Params)> = None;
         self.tracks
             .into_iter()
-            .zip(self.first_met)
+            .zip(watched.first_met.into_iter().zip(watched.diverged_at))
             .enumerate()
-            .map(|(k, (tr, first))| {
+            .map(|(k, (tr, (first, diverged_at)))| {
                 let (run, point, seed_index) = (runs[k], runs[k] / plan.seeds, runs[k] % plan.seeds);
-                let diverged = tr.diverged_at.is_some();
+                let diverged_at = (diverged_at > 0).then_some(diverged_at as usize);
+                let diverged = diverged_at.is_some();
                 let converged_at = (first > 0 && !diverged).then_some(first as usize);
                 let last = if diverged { None } else { tr.last };
                 let met_at_end = !diverged && tr.met_at_end;
@@ -180,7 +163,7 @@ impl<'p> Tracker<'p> {
                     epochs_to_converge: converged_at,
                     converged_at_end: met_at_end,
                     diverged,
-                    diverged_at: tr.diverged_at,
+                    diverged_at,
                     outcome: Class::of(diverged, converged_at.is_some(), met_at_end, trend),
                     final_train_loss: last.map(|l| l.0),
                     final_train_metric: last.map(|l| l.1),
@@ -193,15 +176,5 @@ impl<'p> Tracker<'p> {
                 }
             })
             .collect()
-    }
-}
-
-/// Sets `first[k] = epoch` where it is still 0 and `met(values[k])`.
-#[inline(always)]
-fn mark_first(first: &mut [u32], values: &[f32], epoch: u32, met: impl Fn(f32) -> bool) {
-    for (c, &v) in first.iter_mut().zip(values) {
-        // Arithmetic, not a branch or a select (which becomes a slow masked
-        // store on some CPUs), so the loop vectorises into plain stores.
-        *c += ((*c == 0) & met(v)) as u32 * epoch;
     }
 }

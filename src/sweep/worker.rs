@@ -6,7 +6,7 @@
 use super::family::{Family, Settings};
 use super::plan::{Chunk, Plan};
 use super::record::RunRecord;
-use super::tracker::Tracker;
+use super::tracker::{self, Tracker};
 use crate::ensemble::Fit;
 use crate::init::Init;
 use crate::optimizers::Optimizer;
@@ -39,7 +39,10 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
         print_every: 0,
     };
     let mut tracker = Tracker::new(plan, runs.len(), cfg.test.is_some());
-    ens.fit_members(data.train.x.view(), data.train.y.view(), &cfg, &optimizers, |r| tracker.on_epoch(r))?;
+    let report_at = tracker::report_epochs(plan, cfg.test.is_some());
+    let watch = tracker::watch(plan, report_at.as_deref());
+    let (x, y) = (data.train.x.view(), data.train.y.view());
+    let watched = ens.fit_watched(x, y, &cfg, &optimizers, &watch, |r| tracker.on_report(r))?;
     let validation = match &data.validation {
         Some(v) => {
             let last = ens.layers().len() - 1;
@@ -48,7 +51,7 @@ pub fn train_runs(plan: &Plan, family: usize, runs: &[usize]) -> Result<Vec<RunR
         }
         None => None,
     };
-    Ok(tracker.records(&runs, &seeds, &ens, validation.as_deref()))
+    Ok(tracker.records(watched, &runs, &seeds, &ens, validation.as_deref()))
 }
 
 /// The initial parameters of run `run` (laid out as [`Ensemble::params`]):

@@ -13,6 +13,7 @@
 //! the same lane, which the vectoriser turns into one register operation.
 #![allow(clippy::needless_range_loop)]
 
+use super::super::watch::{mark_diverged, mark_met, Target};
 use super::W;
 use crate::activations::{tanh_derivative, with_derivative};
 use crate::losses::{mse_gradient, mse_scale, mse_term};
@@ -109,9 +110,11 @@ pub(super) struct Hyper<F> {
     pub l2: [Lanes<F>; 2],
 }
 
-/// Where a group's reports go: loss and metric of epoch e at row
-/// `e - first` of buffers with `stride` values per row, from lane `at`,
-/// `lanes` members.
+/// Where a group's reports go, and its watch: loss and metric of epoch e
+/// at row `e - first` of buffers with `stride` values per row, from lane
+/// `at`, `lanes` members, for the epochs whose bit `e - first` is set in
+/// `mask`; every epoch marks each lane's first epoch meeting `target` in
+/// `met` and its first with a non-finite loss in `diverged` (0: not yet).
 pub(super) struct Out<'a, F> {
     pub loss: &'a mut [F],
     pub metric: &'a mut [F],
@@ -119,14 +122,25 @@ pub(super) struct Out<'a, F> {
     pub stride: usize,
     pub at: usize,
     pub lanes: usize,
+    pub mask: u64,
+    pub target: Option<Target>,
+    pub met: [u32; W],
+    pub diverged: [u32; W],
 }
 
-impl<F: Copy> Out<'_, F> {
+impl<F: Real> Out<'_, F> {
     #[inline(always)]
     fn put(&mut self, epoch: usize, loss: &Lanes<F>, metric: &Lanes<F>) {
-        let at = (epoch - self.first) * self.stride + self.at;
-        self.loss[at..at + self.lanes].copy_from_slice(&loss[..self.lanes]);
-        self.metric[at..at + self.lanes].copy_from_slice(&metric[..self.lanes]);
+        let e = epoch as u32;
+        mark_diverged(&mut self.diverged, loss, e);
+        if let Some(t) = &self.target {
+            mark_met(&mut self.met, metric, e, t);
+        }
+        if self.mask >> (epoch - self.first) & 1 == 1 {
+            let at = (epoch - self.first) * self.stride + self.at;
+            self.loss[at..at + self.lanes].copy_from_slice(&loss[..self.lanes]);
+            self.metric[at..at + self.lanes].copy_from_slice(&metric[..self.lanes]);
+        }
     }
 }
 
@@ -162,11 +176,13 @@ pub(super) fn steps<
     let zero = [F::zero(); W];
     for t in steps {
         let (report, update) = (t >= 2 && out.is_some(), t <= net.epochs);
-        let mut g = [zero; P];
-        let (mut loss, mut hits) = (zero, zero);
+        // Cache-line aligned: the frame is then aligned too, and no spilled
+        // vector straddles two lines.
+        let mut g = Aligned([zero; P]);
+        let (mut loss, mut hits) = (Aligned(zero), Aligned(zero));
         // Rows in blocks of ROWS (independent chains for the out-of-order
         // core), then one at a time; every sum still adds rows in order.
-        let mut acc = Sums { g: &mut g, loss: &mut loss, hits: &mut hits };
+        let mut acc = Sums { g: &mut g.0, loss: &mut loss.0, hits: &mut hits.0 };
         let full = rows / ROWS * ROWS;
         for n in (0..full).step_by(ROWS) {
             block::<F, A, B, D, H, C, P, ROWS>(net, p, n, c, &mut acc);
@@ -190,7 +206,7 @@ pub(super) fn steps<
                     if update {
                         let pos = if v > F::zero() { F::one() } else { F::zero() };
                         let neg = if v < F::zero() { F::one() } else { F::zero() };
-                        g[r][l] += l1[l].mul_add(pos - neg, two * l2[l] * v);
+                        g.0[r][l] += l1[l].mul_add(pos - neg, two * l2[l] * v);
                     }
                     if report {
                         s1[l] += v.abs();
@@ -202,11 +218,11 @@ pub(super) fn steps<
         if let (true, Some(out)) = (report, out.as_deref_mut()) {
             let mut lo = zero;
             for l in 0..W {
-                lo[l] = loss[l] * inv_n;
+                lo[l] = loss.0[l] * inv_n;
             }
             let metric = if net.acc_xor {
                 let inv = F::one() / F::of(rows as f64);
-                std::array::from_fn(|l| hits[l] * inv)
+                std::array::from_fn(|l| hits.0[l] * inv)
             } else {
                 lo
             };
@@ -220,10 +236,14 @@ pub(super) fn steps<
             out.put(t - 1, &lo, &metric);
         }
         if update {
-            sgd(net, hy, p, vel, &g);
+            sgd(net, hy, p, vel, &g.0);
         }
     }
 }
+
+/// A value on a cache line of its own.
+#[repr(C, align(64))]
+struct Aligned<T>(T);
 
 /// Where each parameter block starts in a group's array.
 struct At {

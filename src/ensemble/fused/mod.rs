@@ -6,10 +6,12 @@
 //! members' arrays. Here the loops are swapped: a group of [`W`] members
 //! runs a block of [`BLOCK`] epochs in one loop body (`kernel::steps`),
 //! with its parameters, activations, deltas and gradients in local arrays
-//! of compile-time size (registers, or L1), and each epoch's loss and metric
-//! written straight into the report buffers. The reports of a block are then
-//! handed to the `on_epoch` callback in epoch order, each with all K members,
-//! exactly as the general path hands them.
+//! of compile-time size (registers, or L1). The kernel also keeps the
+//! fit's [`Watch`]: each member's first epoch meeting the target and first
+//! epoch with a non-finite loss, as running minima; only the epochs the
+//! watch reports are written to the report buffers, which are then handed
+//! to the callback in epoch order, each with all K members, exactly as the
+//! general path hands them.
 //!
 //! Same bits as the general path: every member's arithmetic is the general
 //! kernels' (see the `kernel` module), and a member's lanes never mix with another's,
@@ -26,6 +28,7 @@
 
 mod kernel;
 
+use super::watch::{Watch, Watched};
 use super::{Ensemble, EpochReport, Fit};
 use crate::activations::Activation;
 use crate::error::Result;
@@ -44,6 +47,7 @@ pub const W: usize = 32;
 /// Epochs a group runs before the next group (the report buffers hold a
 /// block's epochs for all K members).
 pub const BLOCK: usize = 32;
+const _: () = assert!(BLOCK <= 64, "a block's reported epochs are the bits of a u64");
 
 /// A network shape the fused epochs handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +68,7 @@ macro_rules! compiled {
         /// with H = bits or 2·bits.
         pub const SHAPES: &[Shape] = &[$(Shape { inputs: $d, hidden: $h, concat: $c }),*];
 
-        fn run_shape<F: Real, A: LaneAct<F>, B: LaneAct<F>>(shape: Shape, job: Job<'_, '_, F, A, B>) {
+        fn run_shape<F: Real, A: LaneAct<F>, B: LaneAct<F>>(shape: Shape, job: Job<'_, '_, F, A, B>) -> Watched {
             match (shape.inputs, shape.hidden, shape.concat) {
                 $(($d, $h, $c) => job.run::<$d, $h, $c, { $d * $h + $h + (if $c { $d } else { 0 }) + $h + 1 }>(),)*
                 _ => unreachable!("fused::applies admits compiled shapes only"),
@@ -137,6 +141,7 @@ pub(super) fn applies<F: Real>(ens: &Ensemble<F>, rows: usize, cfg: &Fit<F>) -> 
 
 /// Trains `ens` on (x, y) through the fused kernel of `shape` (checked by
 /// [`applies`]); member k with `optimizers[k]`, all SGD.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fit<F: Real>(
     ens: &mut Ensemble<F>,
     shape: Shape,
@@ -144,10 +149,11 @@ pub(super) fn fit<F: Real>(
     y: ArrayView2<F>,
     cfg: &Fit<F>,
     optimizers: &[Optimizer],
+    watch: &Watch,
     on_epoch: &mut dyn FnMut(&EpochReport<F>) -> ControlFlow<()>,
-) -> Result<()> {
+) -> Result<Watched> {
     if cfg.epochs == 0 {
-        return Ok(());
+        return Ok(Watched::new(ens.members));
     }
     let xs: Vec<F> = x.iter().copied().collect();
     let ys: Vec<F> = y.iter().copied().collect();
@@ -169,13 +175,12 @@ pub(super) fn fit<F: Real>(
         epochs: cfg.epochs,
     };
     let hyper = hyper(ens, optimizers.iter().map(|o| (F::of(sgd(o).0), F::of(sgd(o).1))));
-    if (hidden, output) == (Activation::Tanh, Activation::Tanh) {
+    Ok(if (hidden, output) == (Activation::Tanh, Activation::Tanh) {
         let net = net.with((Tanh, Tanh));
-        run_shape(shape, Job { ens, net, hyper, on_epoch });
+        run_shape(shape, Job { ens, net, hyper, watch, on_epoch })
     } else {
-        run_shape(shape, Job { ens, net, hyper, on_epoch });
-    }
-    Ok(())
+        run_shape(shape, Job { ens, net, hyper, watch, on_epoch })
+    })
 }
 
 /// Each group's learning rates, momenta and L1/L2 strengths.
@@ -199,59 +204,93 @@ struct Job<'e, 'c, F, A, B> {
     ens: &'e mut Ensemble<F>,
     net: Net<'e, F, A, B>,
     hyper: Vec<Hyper<F>>,
+    watch: &'c Watch<'c>,
     on_epoch: &'c mut dyn FnMut(&EpochReport<F>) -> ControlFlow<()>,
 }
 
 impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
     /// Blocks of epochs, each run group by group and then reported.
-    fn run<const D: usize, const H: usize, const C: bool, const P: usize>(self) {
-        let Job { ens, net, hyper, on_epoch } = self;
+    fn run<const D: usize, const H: usize, const C: bool, const P: usize>(self) -> Watched {
+        let Job { ens, net, hyper, watch, on_epoch } = self;
         let k_n = ens.members;
         let mut params: Vec<[Lanes<F>; P]> = gather(ens);
         let mut vel = vec![[[F::zero(); W]; P]; params.len()];
         let (mut loss, mut metric) = (vec![F::zero(); BLOCK * k_n], vec![F::zero(); BLOCK * k_n]);
+        let mut found = Watched::new(k_n);
+        let mut diverged_then = vec![0u32; k_n];
+        let mut next = 0;
         let steps = net.epochs + 1;
         let mut t = 1;
         while t <= steps {
             let end = (t + BLOCK).min(steps + 1);
             let start = (params.clone(), vel.clone());
             let first = t.max(2) - 1;
+            let reported: Vec<usize> = (first..end - 1).filter(|&e| watch.reports(e, &mut next)).collect();
+            let mask = reported.iter().fold(0u64, |m, e| m | 1 << (e - first));
             for (g, (p, v)) in params.iter_mut().zip(&mut vel).enumerate() {
+                let (at, lanes) = (g * W, W.min(k_n - g * W));
                 let mut out = Out {
                     loss: &mut loss,
                     metric: &mut metric,
                     first,
                     stride: k_n,
-                    at: g * W,
-                    lanes: W.min(k_n - g * W),
+                    at,
+                    lanes,
+                    mask,
+                    target: watch.target,
+                    met: lanes_of(&found.first_met[at..at + lanes]),
+                    diverged: lanes_of(&found.diverged_at[at..at + lanes]),
                 };
                 let hy = &hyper[g];
                 crate::cpu::dispatch!(kernel::steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..end, Some(&mut out)));
+                found.first_met[at..at + lanes].copy_from_slice(&out.met[..lanes]);
+                found.diverged_at[at..at + lanes].copy_from_slice(&out.diverged[..lanes]);
             }
-            for epoch in first..end - 1 {
-                let at = (epoch - first) * k_n;
-                let report = EpochReport {
-                    epoch,
-                    train_loss: &loss[at..at + k_n],
-                    train_metric: &metric[at..at + k_n],
-                    test_loss: None,
-                    test_metric: None,
-                };
-                if on_epoch(&report).is_break() {
-                    // Back to the block's start, then forward to `epoch`'s update.
-                    (params, vel) = start;
-                    for (g, (p, v)) in params.iter_mut().zip(&mut vel).enumerate() {
-                        let hy = &hyper[g];
-                        crate::cpu::dispatch!(kernel::steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..epoch + 1, None));
+            let all_diverged = found.all_diverged_at().filter(|_| watch.stop_when_all_diverged);
+            // The reports in epoch order, up to the epoch that stops training.
+            let stop = (first..end - 1).find(|&epoch| {
+                if reported.contains(&epoch) {
+                    for (then, &d) in diverged_then.iter_mut().zip(&found.diverged_at) {
+                        *then = if d as usize <= epoch { d } else { 0 };
                     }
-                    scatter(ens, &params);
-                    return;
+                    let at = (epoch - first) * k_n;
+                    let report = EpochReport {
+                        epoch,
+                        train_loss: &loss[at..at + k_n],
+                        train_metric: &metric[at..at + k_n],
+                        test_loss: None,
+                        test_metric: None,
+                        diverged_at: &diverged_then,
+                    };
+                    if on_epoch(&report).is_break() {
+                        return true;
+                    }
                 }
+                all_diverged == Some(epoch)
+            });
+            if let Some(epoch) = stop {
+                // Back to the block's start, then forward to `epoch`'s update.
+                (params, vel) = start;
+                for (g, (p, v)) in params.iter_mut().zip(&mut vel).enumerate() {
+                    let hy = &hyper[g];
+                    crate::cpu::dispatch!(kernel::steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..epoch + 1, None));
+                }
+                scatter(ens, &params);
+                found.truncate_after(epoch);
+                return found;
             }
             t = end;
         }
         scatter(ens, &params);
+        found
     }
+}
+
+/// A group's lanes from up to [`W`] members' values (the rest 0).
+fn lanes_of(values: &[u32]) -> [u32; W] {
+    let mut out = [0; W];
+    out[..values.len()].copy_from_slice(values);
+    out
 }
 
 /// Every member's parameters (in [`Ensemble::params`] order), by group and lane.
