@@ -442,7 +442,9 @@ impl Job<'_> {
 }
 
 /// runs.jsonl opened for appending whole chunks: flushed after each (a
-/// reader or a resume sees whole chunks) and synced at most every two seconds.
+/// reader or a resume sees whole chunks), its writeback to disk started
+/// then (so that the final sync has little left to wait for), and synced at
+/// most every two seconds.
 pub struct RunsWriter {
     path: PathBuf,
     out: BufWriter<File>,
@@ -472,6 +474,8 @@ impl RunsWriter {
         if self.synced.elapsed() >= Duration::from_secs(2) {
             self.out.get_ref().sync_data().map_err(|e| SweepError::io(&self.path, e))?;
             self.synced = Instant::now();
+        } else {
+            output::start_writeback(self.out.get_ref());
         }
         Ok(())
     }
