@@ -1,6 +1,8 @@
 //! Throughput of the XOR reference workload (both course architectures, tanh,
-//! MSE, full-batch SGD, loss and acc_xor after every epoch, curves kept), in
-//! network-epochs per second (`Throughput::Elements`):
+//! MSE, full-batch SGD, loss and acc_xor after every epoch; as the sweep and
+//! `avx2_limit` keep them: the first epoch of acc_xor = 1 and of a non-finite
+//! loss, and curves at about 200 evenly spaced epochs), in network-epochs per
+//! second (`Throughput::Elements`):
 //! 1. one epoch of each architecture for one network, engine vs the scalar baseline;
 //! 2. the reference workload as ensembles of 1, 64, 1024 and 12,000 networks on 2 threads,
 //!    with the scalar baseline (one network at a time, 2 threads) beside it;
@@ -12,7 +14,7 @@
 mod baseline;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use netsweep::ensemble::Fit;
+use netsweep::ensemble::{Fit, Target, Watch};
 use netsweep::sweep::plan::MAX_ENSEMBLE;
 use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Input, Layer, Optimizer};
 use rayon::prelude::*;
@@ -43,9 +45,18 @@ fn hyper(i: usize, n: usize) -> (bool, f64, f64, f64) {
     (i >= per_arch, LRS[g / 6], L2S[(g / 2) % 3], L1S[g % 2])
 }
 
-/// Trains `n` networks as lockstep ensembles of up to `MAX_ENSEMBLE` (as the sweep does), chunks spread over the pool; keeps full curves.
+/// Curve points kept per network (netsweep's record.points, avx2_limit's curves).
+const POINTS: usize = 200;
+
+/// Trains `n` networks as lockstep ensembles of up to `MAX_ENSEMBLE` (as the sweep does), chunks spread over the pool;
+/// keeps the first epochs of convergence and divergence, and the curves at epoch 1, every `epochs / POINTS`-th and the last.
 fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
     let xor = data::xor::<f32>();
+    let every = (epochs / POINTS).max(1);
+    let mut at: Vec<usize> = std::iter::once(1).chain((every..=epochs).step_by(every)).chain([epochs]).collect();
+    at.dedup();
+    let target = Target { threshold: 1.0, higher_is_better: true, on_test: false };
+    let watch = Watch { target: Some(target), report_at: Some(&at), stop_when_all_diverged: false };
     let chunks: Vec<(usize, usize)> = (0..n).step_by(MAX_ENSEMBLE).map(|s| (s, (s + MAX_ENSEMBLE).min(n))).collect();
     pool.install(|| {
         chunks
@@ -71,14 +82,15 @@ fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
                     }
                     let cfg = Fit { batch_size: 4, ..Fit::new(epochs, Optimizer::sgd(0.1)) };
                     let k = end - start;
-                    let mut curves = Vec::with_capacity(2 * k * epochs);
-                    ens.fit_members(xor.x.view(), xor.y.view(), &cfg, &members, |r| {
-                        curves.extend_from_slice(r.train_loss);
-                        curves.extend_from_slice(r.train_metric);
-                        ControlFlow::Continue(())
-                    })
-                    .unwrap();
-                    done += curves.len();
+                    let mut curves = Vec::with_capacity(2 * k * at.len());
+                    let watched = ens
+                        .fit_watched(xor.x.view(), xor.y.view(), &cfg, &members, &watch, |r| {
+                            curves.extend_from_slice(r.train_loss);
+                            curves.extend_from_slice(r.train_metric);
+                            ControlFlow::Continue(())
+                        })
+                        .unwrap();
+                    done += curves.len() + watched.first_met.len();
                     start = end;
                 }
                 done

@@ -247,11 +247,15 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
                 found.diverged_at[at..at + lanes].copy_from_slice(&out.diverged[..lanes]);
             }
             let all_diverged = found.all_diverged_at().filter(|_| watch.stop_when_all_diverged);
+            // Until a member diverges, the reports' diverged-at epochs stay zero.
+            let none_diverged = found.diverged_at.iter().all(|&d| d == 0);
             // The reports in epoch order, up to the epoch that stops training.
             let stop = (first..end - 1).find(|&epoch| {
                 if reported.contains(&epoch) {
-                    for (then, &d) in diverged_then.iter_mut().zip(&found.diverged_at) {
-                        *then = if d as usize <= epoch { d } else { 0 };
+                    if !none_diverged {
+                        for (then, &d) in diverged_then.iter_mut().zip(&found.diverged_at) {
+                            *then = if d as usize <= epoch { d } else { 0 };
+                        }
                     }
                     let at = (epoch - first) * k_n;
                     let report = EpochReport {
