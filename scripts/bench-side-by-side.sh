@@ -36,7 +36,12 @@ sweep() {
         grep -o '[0-9.]* million network-epochs/s on [0-9]* threads*'
 }
 steal0=$(awk '/^cpu /{print $9}' /proc/stat)
+# avx2_limit (built by run.sh above) runs in every round beside the command.
+limit() {
+    /tmp/peers-limit bench --epochs "$1" --procs 2 | grep -o '"M_net_epochs_per_s":[0-9.]*' | cut -d: -f2
+}
 for round in 1 2 3 4 5 6 7; do
+    echo "round $round: limit $(limit 20000) million"
     echo "round $round: $(sweep --threads 2 --out "$out")"
     echo "round $round: $(sweep --threads 1 --out "$out")"
     sweep --threads 1 --out "$out-a" >"$out-a.txt" &
@@ -48,10 +53,12 @@ echo "steal time during these runs (hypervisor took the CPU): $(( $(awk '/^cpu /
 rm -rf "$out" "$out-a" "$out-b" "$out-a.txt" "$out-b.txt"
 python3 - /tmp/netsweep-bench-20000.txt <<'PY'
 import re, statistics, sys
-one, two, pair = [], [], []
+one, two, pair, lim = [], [], [], []
 for line in open(sys.argv[1]):
     rates = [float(x) for x in re.findall(r"([0-9.]+) million", line)]
-    if "pair" in line:
+    if "limit" in line:
+        lim.append(rates[0])
+    elif "pair" in line:
         pair.append(2 * min(rates))
     elif "on 2 threads" in line:
         two.append(rates[0])
@@ -61,10 +68,27 @@ med = statistics.median
 print(f"median of {len(two)}: {med(two):.1f} M/s on 2 threads, {med(one):.1f} on 1 thread: 1 -> 2 threads {med(two) / med(one):.3f}x")
 print(f"best of {len(two)}:   {max(two):.1f} M/s on 2 threads, {max(one):.1f} on 1 thread: 1 -> 2 threads {max(two) / max(one):.3f}x")
 print(f"machine reference, two 1-thread copies at once: median {med(pair):.1f} M/s together, {med(pair) / med(one):.3f}x the 1-thread median")
+print(f"1 -> 2 threads against the machine reference: {(med(two) / med(one)) / (med(pair) / med(one)):.3f}x")
+print(f"whole command against avx2_limit (limit_2procs), same rounds: median {med(two):.1f} / {med(lim):.1f} = {med(two) / med(lim):.3f}x")
+PY
+
+echo "== netsweep: the shipped 2,000-epoch sweep, wall time against its training alone"
+# Training alone is estimated at the 20,000-epoch command's rate (which
+# includes its own start-up and writing, so the share below is a lower bound).
+ship=$("$bin" run experiments/xor_grid.toml --no-plot --quiet --force --out "$out" | grep -o 'in [0-9.]* s' | grep -o '[0-9.]*')
+rm -rf "$out"
+python3 - "$ship" /tmp/netsweep-bench-20000.txt <<'PY'
+import re, statistics, sys
+wall = float(sys.argv[1])
+two = [float(m) for line in open(sys.argv[2]) if "on 2 threads" in line for m in re.findall(r"([0-9.]+) million", line)]
+train = 12000 * 2000 / (statistics.median(two) * 1e6)
+print(f"2,000 epochs: {wall:.3f} s wall, training about {train:.3f} s: start-up and writing {1 - train / wall:.0%} of the wall time")
 PY
 
 echo "== netsweep: criterion benches (throughput in network-epochs/s or samples/s)"
+echo "avx2_limit, 12,000 networks x 2,000 epochs (beside reference_workload_2_threads/ensembles/12000): $(limit 2000) million network-epochs/s"
 cargo bench -q --bench throughput 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
+echo "avx2_limit again, after the benches: $(limit 2000) million network-epochs/s"
 cargo bench -q --bench dense 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
 
 echo "== peers: dense training step, one core (samples/s)"
