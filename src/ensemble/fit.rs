@@ -105,22 +105,34 @@ impl<F: Real> Ensemble<F> {
         optimizers: &[Optimizer],
         mut on_epoch: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<()> {
-        self.fit_reported(x, y, cfg, optimizers, &Watch::default(), &mut on_epoch).map(drop)
+        self.fit_watched(x, y, cfg, optimizers, &Watch::default(), &mut on_epoch).map(drop)
     }
 
-    /// The training loop of [`Self::fit_members`] and [`Self::fit_watched`]:
-    /// the fused path where it applies, else the general kernels with a
-    /// [`Watcher`] between the reports and `on_report`.
-    pub(super) fn fit_reported(
+    /// [`Self::fit_members`], watched: every member's first epoch meeting
+    /// `watch.target` and first epoch with a non-finite training loss are
+    /// kept (and returned), and `on_report` sees only the epochs in
+    /// `watch.report_at`. Training stops when `on_report` says so, or (if
+    /// asked) once every member has diverged. The fused path keeps the watch
+    /// in its kernel; the general kernels pass their reports through a
+    /// `Watcher`.
+    pub fn fit_watched(
         &mut self,
         x: ArrayView2<F>,
         y: ArrayView2<F>,
         cfg: &Fit<F>,
         optimizers: &[Optimizer],
         watch: &Watch,
-        on_report: &mut impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
+        mut on_report: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> Result<Watched> {
         self.check_fit(x, y, cfg, optimizers)?;
+        if watch.target.is_some_and(|t| t.on_test) && cfg.test.is_none() {
+            return Err(Error::InvalidHyperparameter {
+                name: "watch target",
+                value: f64::NAN,
+                rule: "reads the test metric: give a test set",
+            });
+        }
+        let on_report = &mut on_report;
         let _flush = Flush::new();
         if let Some(shape) = super::fused::applies(self, x.nrows(), cfg) {
             return super::fused::fit(self, shape, x, y, cfg, optimizers, watch, on_report);

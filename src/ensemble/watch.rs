@@ -1,7 +1,8 @@
 //! Watching a fit without reading every epoch's report: the first epoch
 //! each member meets a criterion and the first epoch its training loss is
 //! not finite are kept as running minima inside the fit, and the caller's
-//! callback sees only the epochs it asks for ([`Ensemble::fit_watched`]).
+//! callback sees only the epochs it asks for
+//! ([`super::Ensemble::fit_watched`]).
 //!
 //! A sweep records a few hundred epochs of a 20,000-epoch run but must know
 //! at every epoch whether a member has converged or diverged. Scanning every
@@ -11,11 +12,8 @@
 //! general path [`Watcher`] scans each epoch's report; both give the same
 //! figures (`tests/fused.rs`).
 
-use super::{Ensemble, EpochReport, Fit};
-use crate::error::{Error, Result};
-use crate::optimizers::Optimizer;
+use super::EpochReport;
 use crate::scalar::Real;
-use ndarray::ArrayView2;
 use std::ops::ControlFlow;
 
 /// When a member counts as having met its goal.
@@ -187,32 +185,6 @@ impl<'w> Watcher<'w> {
 
     pub(super) fn found(self) -> Watched {
         self.found
-    }
-}
-
-impl<F: Real> Ensemble<F> {
-    /// [`Ensemble::fit_members`], watched: every member's first epoch
-    /// meeting `watch.target` and first epoch with a non-finite training
-    /// loss are kept (and returned), and `on_report` sees only the epochs
-    /// in `watch.report_at`. Training stops when `on_report` says so, or
-    /// (if asked) once every member has diverged.
-    pub fn fit_watched(
-        &mut self,
-        x: ArrayView2<F>,
-        y: ArrayView2<F>,
-        cfg: &Fit<F>,
-        optimizers: &[Optimizer],
-        watch: &Watch,
-        mut on_report: impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
-    ) -> Result<Watched> {
-        if watch.target.is_some_and(|t| t.on_test) && cfg.test.is_none() {
-            return Err(Error::InvalidHyperparameter {
-                name: "watch target",
-                value: f64::NAN,
-                rule: "reads the test metric: give a test set",
-            });
-        }
-        self.fit_reported(x, y, cfg, optimizers, watch, &mut on_report)
     }
 }
 

@@ -230,8 +230,8 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
             let end = (t + BLOCK).min(steps + 1);
             let start = (params.clone(), vel.clone());
             let first = t.max(2) - 1;
-            let reported: Vec<usize> = (first..end - 1).filter(|&e| watch.reports(e, &mut next)).collect();
-            let mask = reported.iter().fold(0u64, |m, e| m | 1 << (e - first));
+            let mask =
+                (first..end - 1).filter(|&e| watch.reports(e, &mut next)).fold(0u64, |m, e| m | 1 << (e - first));
             for (g, (p, v)) in params.iter_mut().zip(&mut vel).enumerate() {
                 let (at, lanes) = (g * W, W.min(k_n - g * W));
                 let mut out = Out {
@@ -256,7 +256,7 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
             let none_diverged = found.diverged_at.iter().all(|&d| d == 0);
             // The reports in epoch order, up to the epoch that stops training.
             let stop = (first..end - 1).find(|&epoch| {
-                if reported.contains(&epoch) {
+                if mask >> (epoch - first) & 1 == 1 {
                     if !none_diverged {
                         for (then, &d) in diverged_then.iter_mut().zip(&found.diverged_at) {
                             *then = if d as usize <= epoch { d } else { 0 };
