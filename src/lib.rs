@@ -121,6 +121,7 @@ pub mod optimizers;
 pub mod plot;
 pub mod regularizers;
 pub mod scalar;
+pub mod simd;
 #[cfg(feature = "sweep")]
 pub mod sweep;
 

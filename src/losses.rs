@@ -42,10 +42,18 @@ impl Loss {
 
     /// Loss per member: `out[k]` for scores of `rows` samples × `outputs` × K.
     pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
+        out.fill(F::zero());
+        self.sum_into(scores, targets, rows, outputs, out);
+        Self::mean_of(out, rows);
+    }
+
+    /// Adds each member's per-sample losses of these `rows`, in order, to
+    /// `out[k]`: [`Self::value_into`] without the start from zero and the
+    /// division, so that a set evaluated in consecutive chunks of rows sums
+    /// to the same bits as in one piece.
+    pub(crate) fn sum_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
         crate::cpu::dispatch!({
             let k_n = out.len();
-            out.fill(F::zero());
-            let inv_n = F::one() / F::of(rows as f64);
             match self {
                 Loss::Mse => {
                     for (s, y) in scores[..rows * outputs * k_n].chunks_exact(k_n).zip(targets.chunks_exact(k_n)) {
@@ -55,19 +63,29 @@ impl Loss {
                     }
                 }
                 Loss::Cce => {
+                    let (mut m, mut sum) = ([F::zero(); SOFTMAX_BLOCK], [F::zero(); SOFTMAX_BLOCK]);
                     for n in 0..rows {
                         let s = &scores[n * outputs * k_n..(n + 1) * outputs * k_n];
                         let labels = &targets[n * k_n..(n + 1) * k_n];
-                        for k in 0..k_n {
-                            let (m, sum) = softmax_stats(s, outputs, k_n, k);
-                            let label = labels[k].to_usize().unwrap_or(0);
-                            out[k] += m + sum.portable_ln() - s[label * k_n + k];
+                        for kb in (0..k_n).step_by(SOFTMAX_BLOCK) {
+                            let w = SOFTMAX_BLOCK.min(k_n - kb);
+                            softmax_block::<F, false>(s, outputs, k_n, kb, w, &mut m, &mut sum, &mut []);
+                            for l in 0..w {
+                                let k = kb + l;
+                                let label = labels[k].to_usize().unwrap_or(0);
+                                out[k] += m[l] + sum[l].portable_ln() - s[label * k_n + k];
+                            }
                         }
                     }
                 }
             }
-            out.iter_mut().for_each(|o| *o *= inv_n);
         })
+    }
+
+    /// Sums over `rows` samples divided by `rows`.
+    pub(crate) fn mean_of<F: Real>(out: &mut [F], rows: usize) {
+        let inv_n = F::one() / F::of(rows as f64);
+        out.iter_mut().for_each(|o| *o *= inv_n);
     }
 
     /// d loss / d scores, written into `grad` (same layout as `scores`).
@@ -91,27 +109,31 @@ impl Loss {
                     }
                 }
                 Loss::Cce => {
+                    let (mut m, mut sum) = ([F::zero(); SOFTMAX_BLOCK], [F::zero(); SOFTMAX_BLOCK]);
                     for n in 0..rows {
                         let block = n * outputs * members..(n + 1) * outputs * members;
                         let s = &scores[block.clone()];
                         let g = &mut grad[block];
                         let labels = &targets[n * members..(n + 1) * members];
-                        for k in 0..members {
+                        for kb in (0..members).step_by(SOFTMAX_BLOCK) {
+                            let w = SOFTMAX_BLOCK.min(members - kb);
                             // The exponentials once, into g, summed in the
-                            // order of softmax_stats: the same sum and values.
-                            let m = softmax_max(s, outputs, members, k);
-                            let mut sum = F::zero();
-                            for o in 0..outputs {
-                                let e = (s[o * members + k] - m).fast_exp();
-                                g[o * members + k] = e;
-                                sum += e;
+                            // order of softmax_block's: the same sum and values.
+                            softmax_block::<F, true>(s, outputs, members, kb, w, &mut m, &mut sum, g);
+                            let mut inv_sum = [F::zero(); SOFTMAX_BLOCK];
+                            for l in 0..w {
+                                inv_sum[l] = F::one() / sum[l];
                             }
-                            let inv_sum = F::one() / sum;
                             for o in 0..outputs {
-                                g[o * members + k] = g[o * members + k] * inv_sum * inv_n;
+                                let go = &mut g[o * members + kb..][..w];
+                                for (v, &i) in go.iter_mut().zip(&inv_sum) {
+                                    *v = *v * i * inv_n;
+                                }
                             }
-                            let label = labels[k].to_usize().unwrap_or(0);
-                            g[label * members + k] -= inv_n;
+                            for l in 0..w {
+                                let label = labels[kb + l].to_usize().unwrap_or(0);
+                                g[label * members + kb + l] -= inv_n;
+                            }
                         }
                     }
                 }
@@ -230,25 +252,50 @@ pub(crate) fn check_scored_pair<F: Real>(
     crate::data::check_targets("targets", targets, cols, labels.then_some(scores.ncols()))
 }
 
-/// Max score of one sample of member k.
-#[inline(always)]
-fn softmax_max<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> F {
-    let mut m = F::neg_infinity();
-    for o in 0..outputs {
-        m = m.max(s[o * members + k]);
-    }
-    m
-}
+/// Members whose softmax statistics run side by side (one sample at a time,
+/// vectorised across members).
+const SOFTMAX_BLOCK: usize = 64;
 
-/// Max score and Σ exp(s - max) of one sample of member k.
+/// Softmax statistics of one sample for members `kb..kb + w` (w ≤
+/// [`SOFTMAX_BLOCK`]): each member's max score into `m`, and Σ exp(s − max)
+/// over the outputs in order into `sum`; with EXPS, each exponential is also
+/// written to `exps` (laid out like `s`). The loops run over outputs, then
+/// members, so they vectorise across members; each member's values are the
+/// same operations in the same order as one member alone.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn softmax_stats<F: Real>(s: &[F], outputs: usize, members: usize, k: usize) -> (F, F) {
-    let m = softmax_max(s, outputs, members, k);
-    let mut sum = F::zero();
+fn softmax_block<F: Real, const EXPS: bool>(
+    s: &[F],
+    outputs: usize,
+    members: usize,
+    kb: usize,
+    w: usize,
+    m: &mut [F; SOFTMAX_BLOCK],
+    sum: &mut [F; SOFTMAX_BLOCK],
+    exps: &mut [F],
+) {
+    let (m, sum) = (&mut m[..w], &mut sum[..w]);
+    m.fill(F::neg_infinity());
     for o in 0..outputs {
-        sum += (s[o * members + k] - m).fast_exp();
+        for (m, &v) in m.iter_mut().zip(&s[o * members + kb..][..w]) {
+            *m = m.max(v);
+        }
     }
-    (m, sum)
+    sum.fill(F::zero());
+    for o in 0..outputs {
+        let so = &s[o * members + kb..][..w];
+        if EXPS {
+            let eo = &mut exps[o * members + kb..][..w];
+            for (((e, sm), &v), &mx) in eo.iter_mut().zip(sum.iter_mut()).zip(so).zip(m.iter()) {
+                *e = (v - mx).fast_exp();
+                *sm += *e;
+            }
+        } else {
+            for ((sm, &v), &mx) in sum.iter_mut().zip(so).zip(m.iter()) {
+                *sm += (v - mx).fast_exp();
+            }
+        }
+    }
 }
 
 #[cfg(test)]

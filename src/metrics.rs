@@ -52,42 +52,66 @@ impl Metric {
 
     /// Metric per member, written to `out[k]`.
     pub fn value_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
+        out.fill(F::zero());
+        self.sum_into(scores, targets, rows, outputs, out);
+        self.finish(out, rows, outputs);
+    }
+
+    /// Adds each member's per-sample terms of these `rows`, in order, to
+    /// `out[k]` (see [`Loss::sum_into`]); [`Self::finish`] turns the sums
+    /// into the metric.
+    pub(crate) fn sum_into<F: Real>(&self, scores: &[F], targets: &[F], rows: usize, outputs: usize, out: &mut [F]) {
         crate::cpu::dispatch!({
             let members = out.len();
             match self {
-                Metric::Mse => Loss::Mse.value_into(scores, targets, rows, outputs, out),
+                Metric::Mse => Loss::Mse.sum_into(scores, targets, rows, outputs, out),
                 Metric::AccXor => {
-                    out.fill(F::zero());
                     let len = rows * outputs * members;
                     for (s, y) in scores[..len].chunks_exact(members).zip(targets.chunks_exact(members)) {
                         for ((o, &s), &y) in out.iter_mut().zip(s).zip(y) {
                             *o += acc_xor_hit(s, y);
                         }
                     }
-                    scale_acc_xor(out, rows, outputs);
                 }
                 Metric::Acc => {
-                    out.fill(F::zero());
+                    // Across members, one output at a time: each member's
+                    // first highest score, by the same comparisons.
+                    const B: usize = 64;
+                    let (mut best, mut top) = ([0usize; B], [F::zero(); B]);
                     for n in 0..rows {
                         let s = &scores[n * outputs * members..(n + 1) * outputs * members];
                         let labels = &targets[n * members..(n + 1) * members];
-                        for k in 0..members {
-                            let mut best = 0;
+                        for kb in (0..members).step_by(B) {
+                            let w = B.min(members - kb);
+                            best[..w].fill(0);
+                            top[..w].copy_from_slice(&s[kb..kb + w]);
                             for o in 1..outputs {
-                                if s[o * members + k] > s[best * members + k] {
-                                    best = o;
+                                let so = &s[o * members + kb..][..w];
+                                for ((b, t), &v) in best.iter_mut().zip(top.iter_mut()).zip(so) {
+                                    if v > *t {
+                                        *b = o;
+                                        *t = v;
+                                    }
                                 }
                             }
-                            if labels[k].to_usize() == Some(best) {
-                                out[k] += F::one();
+                            for l in 0..w {
+                                if labels[kb + l].to_usize() == Some(best[l]) {
+                                    out[kb + l] += F::one();
+                                }
                             }
                         }
                     }
-                    let inv = F::one() / F::of(rows as f64);
-                    out.iter_mut().for_each(|o| *o *= inv);
                 }
             }
         })
+    }
+
+    /// The metric from the sums of [`Self::sum_into`] over `rows` samples.
+    pub(crate) fn finish<F: Real>(&self, out: &mut [F], rows: usize, outputs: usize) {
+        match self {
+            Metric::AccXor => scale_acc_xor(out, rows, outputs),
+            Metric::Mse | Metric::Acc => Loss::mean_of(out, rows),
+        }
     }
 
     /// The metric of one network's scores (rows = samples); targets must

@@ -37,6 +37,7 @@ pub trait Real:
     + SubAssign
     + MulAssign
     + DivAssign
+    + crate::simd::Lanes
     + 'static
 {
     /// Hyperbolic tangent; fast and vectorisable for `f32`.

@@ -134,6 +134,80 @@ fn ensemble_of_k_equals_k_single_networks_bit_for_bit() {
     }
 }
 
+/// Members of a classifier with large layers (a 20-24 tanh layer, the input
+/// again through ConcatInput, a 5-unit linear output; CCE, Adam, L2,
+/// mini-batches of 7, a test set): the ensemble's tiles put members in the
+/// vector lanes, a lone network's put units there, and both must give the
+/// same bits. 150 training and 70 test rows are evaluated in chunks.
+fn large_ensemble_matches_singles(members: usize) {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut uniform = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 40) as f32) / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    let mut data = |rows: usize| {
+        let x = Array2::from_shape_fn((rows, 20), |_| uniform());
+        let y = Array2::from_shape_fn((rows, 1), |(n, _)| ((x[[n, 0]] + x[[n, 3]]).abs() * 2.4).floor().min(4.0));
+        (x, y)
+    };
+    let ((x, y), (tx, ty)) = (data(150), data(70));
+    let layers = |l2: f64| -> Vec<Layer> {
+        vec![
+            Dense::new(24, Activation::Tanh).input_dim(20).regularizer(Regularizer::L2(l2)).into(),
+            ConcatInput::new(Input::new(20)).into(),
+            Dense::new(5, Activation::Linear).regularizer(Regularizer::L2(l2)).into(),
+        ]
+    };
+    let seeds: Vec<u64> = (40..40 + members as u64).collect();
+    let lrs: Vec<f64> = (0..members).map(|k| [0.001, 0.003, 0.01][k % 3]).collect();
+    let l2s: Vec<f64> = (0..members).map(|k| [0.0, 1e-3][k % 2]).collect();
+    let mut ens = Ensemble::<f32>::new(&seeds);
+    for l in layers(0.0) {
+        ens.add(l).unwrap();
+    }
+    for (k, &l2) in l2s.iter().enumerate() {
+        ens.set_regularization(k, 0.0, l2);
+    }
+    let base = Fit {
+        batch_size: 7,
+        loss: Loss::Cce,
+        metric: Metric::Acc,
+        test: Some((tx.view(), ty.view())),
+        ..Fit::new(6, Optimizer::adam(0.01))
+    };
+    let opts: Vec<Optimizer> = lrs.iter().map(|&lr| Optimizer::adam(lr)).collect();
+    let mut curves = vec![Vec::new(); members];
+    ens.fit_members(x.view(), y.view(), &base, &opts, |r| {
+        for (k, c) in curves.iter_mut().enumerate() {
+            c.extend([r.train_loss[k], r.train_metric[k], r.test_loss.unwrap()[k], r.test_metric.unwrap()[k]]);
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for k in 0..members {
+        let mut net = Network::new(seeds[k]);
+        for l in layers(l2s[k]) {
+            net.add(l).unwrap();
+        }
+        let fit = Fit { optimizer: Optimizer::adam(lrs[k]), ..base.clone() };
+        let h = net.fit(x.view(), y.view(), &fit).unwrap();
+        assert_eq!(bits(&net.params()), bits(&ens.params(k).unwrap()), "{members} members: member {k} weights");
+        let single: Vec<f32> = (0..h.loss.len())
+            .flat_map(|e| [h.loss[e], h.metric[e], h.test_loss[e], h.test_metric[e]])
+            .map(|v| v as f32)
+            .collect();
+        assert_eq!(bits(&single), bits(&curves[k]), "{members} members: member {k} curves");
+    }
+}
+
+#[test]
+fn ensembles_of_large_networks_equal_single_networks_bit_for_bit() {
+    // 37: vector blocks of 16 with an overlapping last one; 5: member by member.
+    large_ensemble_matches_singles(37);
+    large_ensemble_matches_singles(5);
+}
+
 #[test]
 fn forward_upto_and_concat_output() {
     let xor = data::xor::<f32>();

@@ -148,9 +148,9 @@ impl<F: Real> Ensemble<F> {
         let mut state = OptimizerState::new(optimizers, &self.weight_lengths())?;
 
         let mut ws = Workspace::new(self, bs, tcols);
-        let mut eval = (!full).then(|| Workspace::new(self, n, tcols));
+        let mut eval = (!full).then(|| Workspace::for_evaluation(self, n, tcols));
         let mut test = cfg.test.map(|(tx, ty)| {
-            let mut t = Workspace::new(self, tx.nrows(), tcols);
+            let mut t = Workspace::for_evaluation(self, tx.nrows(), tcols);
             t.load_shared_x(tx, k_n);
             t.load_shared_y(ty, k_n);
             (t, tx.nrows())
@@ -196,14 +196,14 @@ impl<F: Real> Ensemble<F> {
                     self.apply_update(&ws, &mut state);
                 }
                 let e = eval.as_mut().expect("mini-batch evaluation workspace");
-                self.evaluate(e, n, cfg.loss, cfg.metric);
+                self.evaluate(e, n, cfg.loss, cfg.metric, Penalty::Compute);
                 if self.report(epoch, e, test.as_mut(), cfg, &mut on_epoch).is_break() {
                     return Ok(watcher.found());
                 }
             }
         }
         if full && cfg.epochs > 0 {
-            self.evaluate(&mut ws, n, cfg.loss, cfg.metric);
+            self.evaluate(&mut ws, n, cfg.loss, cfg.metric, Penalty::Compute);
             let _ = self.report(cfg.epochs, &ws, test.as_mut(), cfg, &mut on_epoch);
         }
         Ok(watcher.found())
@@ -218,8 +218,7 @@ impl<F: Real> Ensemble<F> {
         on_epoch: &mut impl FnMut(&EpochReport<F>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let test = test.map(|(t, rows)| {
-            self.forward(t, *rows, self.dense.len());
-            self.score(t, *rows, cfg.loss, cfg.metric, Penalty::Skip);
+            self.evaluate(t, *rows, cfg.loss, cfg.metric, Penalty::Skip);
             &*t
         });
         on_epoch(&EpochReport {

@@ -13,6 +13,10 @@ use crate::regularizers;
 use crate::scalar::Real;
 use ndarray::ArrayView2;
 
+/// Samples an evaluation workspace runs through the layers at a time: its
+/// layer outputs (K × units × this) stay in the core's caches.
+pub const EVAL_CHUNK: usize = 64;
+
 /// Where [`Ensemble::score`] takes the L1/L2 penalty from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Penalty {
@@ -28,6 +32,11 @@ pub(crate) enum Penalty {
 #[derive(Clone, Debug)]
 pub struct Workspace<F> {
     members: usize,
+    /// Target columns of `y`.
+    target_cols: usize,
+    /// Samples the layer buffers hold: all of `x`'s rows, or, for an
+    /// evaluation workspace, a chunk of them ([`Ensemble::evaluate`]).
+    chunk: usize,
     /// Inputs `[(n·input_dim + i)·K + k]`, or `[n·input_dim + i]` when
     /// `x_shared`.
     x: Vec<F>,
@@ -43,6 +52,8 @@ pub struct Workspace<F> {
     /// [`Ensemble::backward`] for [`Penalty::FromBackward`], or filled by
     /// [`Penalty::Compute`].
     sums: Vec<Vec<F>>,
+    /// A single network's transposed weight block (the input gradient's).
+    scratch: Vec<F>,
     /// Loss (+ penalty) per member after `Ensemble::evaluate`.
     pub loss: Vec<F>,
     /// Metric per member after `Ensemble::evaluate`.
@@ -52,20 +63,37 @@ pub struct Workspace<F> {
 impl<F: Real> Workspace<F> {
     /// Buffers for up to `rows` samples with `target_cols` target columns.
     pub fn new(ens: &Ensemble<F>, rows: usize, target_cols: usize) -> Self {
+        Self::sized(ens, rows, rows, target_cols, true)
+    }
+
+    /// Buffers to evaluate (forward pass, loss, metric) up to `rows`
+    /// samples: the layers' outputs for [`EVAL_CHUNK`] samples at a time,
+    /// no gradient buffers. An evaluation set of any size then takes memory
+    /// in proportion to its inputs alone, and the layers' outputs stay in
+    /// the core's caches.
+    pub fn for_evaluation(ens: &Ensemble<F>, rows: usize, target_cols: usize) -> Self {
+        Self::sized(ens, rows, rows.min(EVAL_CHUNK), target_cols, false)
+    }
+
+    fn sized(ens: &Ensemble<F>, rows: usize, chunk: usize, target_cols: usize, train: bool) -> Self {
         let k = ens.members;
         let per_layer = |f: &dyn Fn(&super::DenseParams<F>) -> usize| -> Vec<Vec<F>> {
             ens.dense.iter().map(|p| vec![F::zero(); f(p) * k]).collect()
         };
+        let grads = |f: &dyn Fn(&super::DenseParams<F>) -> usize| per_layer(&|p| if train { f(p) } else { 0 });
         Workspace {
             members: k,
+            target_cols,
+            chunk,
             x: vec![F::zero(); rows * ens.input_dim.unwrap_or(0) * k],
             x_shared: false,
             y: vec![F::zero(); rows * target_cols * k],
-            outs: per_layer(&|p| rows * p.units),
-            deltas: per_layer(&|p| rows * p.units),
-            gw: per_layer(&|p| p.fan_in * p.units),
-            gb: per_layer(&|p| p.units),
+            outs: per_layer(&|p| chunk * p.units),
+            deltas: grads(&|p| chunk * p.units),
+            gw: grads(&|p| p.fan_in * p.units),
+            gb: grads(&|p| p.units),
             sums: per_layer(&|_| 2),
+            scratch: Vec::new(),
             loss: vec![F::zero(); k],
             metric: vec![F::zero(); k],
         }
@@ -96,13 +124,30 @@ impl<F: Real> Workspace<F> {
             }
             return;
         }
-        for (k, perm) in order.iter().enumerate() {
-            for (n, &src) in perm[start..start + rows].iter().enumerate() {
-                for i in 0..dx {
-                    self.x[(n * dx + i) * k_n + k] = x[[src, i]];
+        let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) else {
+            for (k, perm) in order.iter().enumerate() {
+                for (n, &src) in perm[start..start + rows].iter().enumerate() {
+                    for i in 0..dx {
+                        self.x[(n * dx + i) * k_n + k] = x[[src, i]];
+                    }
+                    for t in 0..dy {
+                        self.y[(n * dy + t) * k_n + k] = y[[src, t]];
+                    }
                 }
-                for t in 0..dy {
-                    self.y[(n * dy + t) * k_n + k] = y[[src, t]];
+            }
+            return;
+        };
+        // Row by row: each member's source row, then every column written
+        // across the members (contiguous stores).
+        for n in 0..rows {
+            let srcs = order.iter().map(|perm| perm[start + n]);
+            for (dst, width, from) in [(&mut self.x, dx, xs), (&mut self.y, dy, ys)] {
+                let block = &mut dst[n * width * k_n..][..width * k_n];
+                for (k, src) in srcs.clone().enumerate() {
+                    let row = &from[src * width..][..width];
+                    for (c, &v) in row.iter().enumerate() {
+                        block[c * k_n + k] = v;
+                    }
                 }
             }
         }
@@ -163,10 +208,18 @@ fn inputs_of<'a, F: Real>(
 impl<F: Real> Ensemble<F> {
     /// Forward pass of the first `upto` Dense layers over `rows` samples.
     pub(crate) fn forward(&self, ws: &mut Workspace<F>, rows: usize, upto: usize) {
+        self.forward_from(ws, 0, rows, upto);
+    }
+
+    /// [`Self::forward`] on samples `start..start + rows` of the inputs,
+    /// into the layer buffers' first `rows` samples.
+    fn forward_from(&self, ws: &mut Workspace<F>, start: usize, rows: usize, upto: usize) {
+        let width = if ws.x_shared { 1 } else { self.members };
+        let x = &ws.x[start * self.input_dim.unwrap_or(0) * width..];
         for (pi, p) in self.dense.iter().enumerate().take(upto) {
             let (done, rest) = ws.outs.split_at_mut(pi);
             let mut bufs = [Block::Lanes(&[][..]); MAX_SOURCES];
-            let n = inputs_of(&p.inputs, x_block(&ws.x, ws.x_shared), done, &mut bufs);
+            let n = inputs_of(&p.inputs, x_block(x, ws.x_shared), done, &mut bufs);
             kernels::forward(p, &bufs[..n], rows, self.members, &mut rest[0]);
         }
     }
@@ -196,10 +249,29 @@ impl<F: Real> Ensemble<F> {
         }
     }
 
-    /// Forward pass plus [`Self::score`] with the penalty.
-    pub(crate) fn evaluate(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric) {
-        self.forward(ws, rows, self.dense.len());
-        self.score(ws, rows, loss, metric, Penalty::Compute);
+    /// Forward pass plus [`Self::score`] with the penalty as `penalty` says,
+    /// over `rows` samples in chunks of the workspace's layer buffers (the
+    /// sums run over the samples in order whatever the chunk, so the values
+    /// are the same bits as in one piece).
+    pub(crate) fn evaluate(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, metric: Metric, penalty: Penalty) {
+        if rows <= ws.chunk {
+            self.forward(ws, rows, self.dense.len());
+            return self.score(ws, rows, loss, metric, penalty);
+        }
+        let (outputs, k_n, t) = (self.output_dim(), self.members, ws.target_cols);
+        ws.loss.fill(F::zero());
+        ws.metric.fill(F::zero());
+        for start in (0..rows).step_by(ws.chunk) {
+            let n = ws.chunk.min(rows - start);
+            self.forward_from(ws, start, n, self.dense.len());
+            let scores = ws.outs.last().expect("network has a Dense layer");
+            let y = &ws.y[start * t * k_n..];
+            loss.sum_into(scores, y, n, outputs, &mut ws.loss);
+            metric.sum_into(scores, y, n, outputs, &mut ws.metric);
+        }
+        Loss::mean_of(&mut ws.loss, rows);
+        metric.finish(&mut ws.metric, rows, outputs);
+        self.add_penalty(ws, penalty);
     }
 
     /// Gradients of loss + penalty with respect to every weight and bias, from
@@ -265,9 +337,9 @@ impl<F: Real> Ensemble<F> {
                     let dx = &mut earlier[dense];
                     if single(dense) {
                         let (a, y) = (self.dense[dense].activation, &ws.outs[dense]);
-                        kernels::input_delta(p, row, dim, delta, rows, k_n, a, y, dx);
+                        kernels::input_delta(p, row, dim, delta, rows, k_n, a, y, dx, &mut ws.scratch);
                     } else {
-                        kernels::input_grad(p, row, dim, delta, rows, k_n, dx);
+                        kernels::input_grad(p, row, dim, delta, rows, k_n, dx, &mut ws.scratch);
                     }
                 }
                 row += src.dim();

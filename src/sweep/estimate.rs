@@ -88,7 +88,7 @@ fn json_len(r: &RunRecord) -> u64 {
 /// The cost of `plan` run on `threads` worker threads.
 pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
     let kept = plan.keep_weights.min(plan.seeds) as u64;
-    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes, mut pending) = (0u64, 0u64, 0u64, 0u64);
+    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes, mut pending, mut ensemble) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for f in &plan.families {
         let first = f.points.start * plan.seeds;
         let plain = json_len(&typical_record(plan, first, false));
@@ -107,6 +107,7 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
             (f.width / plan.seeds + 2).min(f.points.len()) as u64
         };
         pending = pending.max(open_points * plan.seeds as u64 * column_bytes(plan));
+        ensemble = ensemble.max(ensemble_bytes(plan, f));
     }
     let data: u64 = plan
         .datasets
@@ -117,9 +118,28 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
     // as records (about three times their JSON) and as JSON lines, plus the
     // open points' columns. Then the figures, from summary.json.
     let (parquet_bytes, parquet_memory) = parquet_cost(plan);
-    let training = (2 * threads as u64 + 1) * chunk_bytes * 4 + pending + FILE_BUFFERS + parquet_memory;
+    let training = (2 * threads as u64 + 1) * chunk_bytes * 4
+        + threads as u64 * ensemble
+        + pending
+        + FILE_BUFFERS
+        + parquet_memory;
     let figures = if summary_bytes <= MAX_PLOTTED_SUMMARY { PLOT_MEMORY_PER_BYTE * summary_bytes } else { 0 };
     Estimate { runs_bytes, summary_bytes, parquet_bytes, peak_memory: BASE_MEMORY + data + training.max(figures) }
+}
+
+/// What one worker's ensemble of family `f` holds while it trains: per
+/// member its weights, their gradients and up to three optimizer arrays,
+/// and the layers' outputs and deltas for a batch and for an evaluation
+/// chunk, and its copy of the targets; plus one copy of the inputs.
+fn ensemble_bytes(plan: &Plan, f: &super::family::Family) -> u64 {
+    let members = f.width.min(plan.seeds * f.points.len()).max(1) as u64;
+    let params = param_count(&f.layers).unwrap_or(0) as u64;
+    let units: u64 = f.layers.iter().map(|l| if let crate::layers::Layer::Dense(d) = l { d.units as u64 } else { 0 }).sum();
+    let d = plan.data(f);
+    let rows = f.batch_size.min(d.train.x.nrows()) as u64;
+    let eval_rows = crate::ensemble::EVAL_CHUNK as u64;
+    let (x, y) = (d.train.x.len() as u64, d.train.y.len() as u64);
+    4 * (members * (5 * params + 2 * (rows + eval_rows) * units + y) + x)
 }
 
 /// runs.parquet's bytes (uncompressed: an upper bound) and the memory of

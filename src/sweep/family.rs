@@ -5,12 +5,11 @@
 
 use super::config::{ArchitectureConfig, BatchSize, FullBatch, LayerConfig, TrainingConfig, Units};
 use super::grid::{Grid, Values};
-use crate::ensemble::kernels::GEMM_MIN_WEIGHTS;
 use crate::init::Init;
 use crate::layers::{ConcatInput, Dense, Input, Layer};
 use crate::optimizers::Kind as OptimizerKind;
 use crate::optimizers::Optimizer;
-use crate::{Activation, Ensemble};
+use crate::Activation;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -222,18 +221,25 @@ pub fn param_count(layers: &[Layer]) -> Option<usize> {
     Some(params)
 }
 
-/// The ensemble width for these layers: [`MAX_ENSEMBLE`], or 1 for networks
-/// with GEMM-sized layers (which gain nothing from lockstep).
+/// Weights (summed over members) an ensemble of large networks holds at
+/// most: networks of up to `ENSEMBLE_WEIGHTS / MAX_ENSEMBLE` weights train
+/// [`MAX_ENSEMBLE`] at a time, larger ones fewer, so that an ensemble's
+/// weights, gradients and optimizer state stay in the core's caches.
+/// Tuning: see BENCHMARKS.md.
+pub const ENSEMBLE_WEIGHTS: usize = 1 << 18;
+
+/// The narrowest ensemble worth training in lockstep: one AVX-512 vector of
+/// f32 members. Below it a network trains alone, its vectors running over
+/// units instead of members.
+pub const MIN_ENSEMBLE: usize = 16;
+
+/// The ensemble width for these layers: [`MAX_ENSEMBLE`], fewer members for
+/// networks of many weights ([`ENSEMBLE_WEIGHTS`]), or 1 when fewer than
+/// [`MIN_ENSEMBLE`] would fit.
 pub fn ensemble_width(layers: &[Layer]) -> usize {
-    let mut e = Ensemble::<f32>::new(&[0]);
-    for l in layers {
-        if e.add(*l).is_err() {
-            return 1;
-        }
-    }
-    if e.dense().iter().any(|p| p.fan_in * p.units >= GEMM_MIN_WEIGHTS) {
-        1
-    } else {
-        MAX_ENSEMBLE
+    let params = param_count(layers).unwrap_or(usize::MAX).max(1);
+    match (ENSEMBLE_WEIGHTS / params).min(MAX_ENSEMBLE) {
+        w if w < MIN_ENSEMBLE => 1,
+        w => w,
     }
 }

@@ -148,25 +148,39 @@ impl Plan {
                 .filter(|&p| keep(p))
                 .flat_map(|p| seeds.clone().map(move |s| p * self.seeds + s))
                 .collect();
-            groups.extend(runs.chunks(f.width.max(1)).map(|c| (i, c.to_vec())));
+            groups.extend(balanced(runs.len(), f.width).map(|r| (i, runs[r].to_vec())));
         }
         groups
     }
 
     /// Ensembles to train: each family cut into pieces of at most its
-    /// width. Depends only on the plan.
+    /// width, as equal as they can be ([`balanced`]). Depends only on the plan.
     pub fn chunks(&self) -> Vec<Chunk> {
         let mut out = Vec::new();
         for (i, f) in self.families.iter().enumerate() {
             let (start, end) = (f.points.start * self.seeds, f.points.end * self.seeds);
-            out.extend((start..end).step_by(f.width).map(|s| Chunk {
+            out.extend(balanced(end - start, f.width).map(|r| Chunk {
                 family: i,
-                start: s,
-                end: (s + f.width).min(end),
+                start: start + r.start,
+                end: start + r.end,
             }));
         }
         out
     }
+}
+
+/// `0..len` in the fewest pieces of at most `width` (at least 1), their
+/// sizes differing by at most one (larger first): 60 runs of width 54 are
+/// two ensembles of 30, not 54 and 6, so that no piece is left too narrow
+/// for the kernels' vectors and the threads get even work.
+pub fn balanced(len: usize, width: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let pieces = len.div_ceil(width.max(1)).max(1);
+    let (base, extra) = (len / pieces, len % pieces);
+    (0..pieces).filter(move |_| len > 0).scan(0, move |start, p| {
+        let r = *start..*start + base + usize::from(p < extra);
+        *start = r.end;
+        Some(r)
+    })
 }
 
 fn err(msg: impl Into<String>) -> SweepError {
@@ -437,5 +451,23 @@ mod tests {
         assert_ne!(derive_seed(1, "2-2-1", 5), derive_seed(2, "2-2-1", 5));
         // A literal value: the derivation is part of the file format.
         assert_eq!(mix64(0), 0xe220_a839_7b1d_cdaf);
+    }
+
+    #[test]
+    fn balanced_pieces_cover_the_range_evenly() {
+        let sizes = |len, width| balanced(len, width).map(|r| r.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(60, 54), [30, 30]);
+        assert_eq!(sizes(6000, 512), [500; 12]);
+        assert_eq!(sizes(6001, 512), [501, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500]);
+        assert_eq!(sizes(10, 512), [10]);
+        assert_eq!(sizes(7, 1), [1; 7]);
+        assert_eq!(sizes(0, 8), Vec::<usize>::new());
+        for (len, width) in [(1, 1), (61, 16), (1000, 7), (513, 512)] {
+            let pieces: Vec<_> = balanced(len, width).collect();
+            assert_eq!(pieces.first().map(|r| r.start), Some(0));
+            assert_eq!(pieces.last().map(|r| r.end), Some(len));
+            assert!(pieces.windows(2).all(|w| w[0].end == w[1].start));
+            assert!(pieces.iter().all(|r| r.len() <= width && r.len() + 1 >= len / pieces.len()));
+        }
     }
 }
