@@ -14,12 +14,10 @@
 //! baseline. Everything else is IEEE addition, multiplication and division in
 //! a fixed order; vector code computes each member's lane exactly as scalar
 //! code does. `tests/cpu_levels.rs` runs the same sweeps at every level this
-//! machine has and compares the files byte for byte. The exception is the
-//! GEMM path of large layers ([`crate::ensemble::kernels::uses_gemm`]):
-//! `matrixmultiply` picks its own kernel from the CPU (with FMA where the CPU
-//! has AVX2 + FMA), so those networks give the same bits on every CPU with
-//! AVX2 + FMA, whatever `NETSWEEP_CPU` says, and may differ in the last bits
-//! on older CPUs.
+//! machine has and compares the files byte for byte. Large layers too: the
+//! Dense kernels' register tiles ([`crate::ensemble::kernels`]) sum in the
+//! same order at every level (there is no GEMM library choosing its own
+//! blocking by CPU).
 //!
 //! Why hand-written rather than the `multiversion` crate: we need a level
 //! forced from the environment (for the identity tests and for users who

@@ -524,10 +524,21 @@ fn each<F: Real>(
         }
         return;
     }
+    // Every slice cut to `members` first, so that the inner loop has no
+    // bounds checks and vectorises across members.
+    let (lr, c0, c1, c2, corr) = (
+        &lanes.lr[..members],
+        &lanes.c0[..members],
+        &lanes.c1[..members],
+        &lanes.c2[..members],
+        &lanes.corr[..members],
+    );
     let rows = w.chunks_exact_mut(members).zip(g.chunks_exact(members));
     for ((wr, gr), (ar, br)) in rows.zip(s0.chunks_exact_mut(members).zip(s1.chunks_exact_mut(members))) {
-        for (k, (((w, &g), a), b)) in wr.iter_mut().zip(gr).zip(ar.iter_mut()).zip(br.iter_mut()).enumerate() {
-            f(lanes.at(k), w, g, a, b);
+        let (gr, ar, br) = (&gr[..members], &mut ar[..members], &mut br[..members]);
+        for (k, w) in wr[..members].iter_mut().enumerate() {
+            let l = Lane { lr: lr[k], c0: c0[k], c1: c1[k], c2: c2[k], corr: corr[k] };
+            f(l, w, gr[k], &mut ar[k], &mut br[k]);
         }
     }
 }

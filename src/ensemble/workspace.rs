@@ -13,9 +13,13 @@ use crate::regularizers;
 use crate::scalar::Real;
 use ndarray::ArrayView2;
 
-/// Samples an evaluation workspace runs through the layers at a time: its
-/// layer outputs (K × units × this) stay in the core's caches.
+/// Samples an evaluation workspace runs through the layers at a time, at
+/// most: fewer for wide ensembles, so that a layer's outputs (K × units ×
+/// samples) stay within [`EVAL_VALUES`] values, in the core's caches.
 pub const EVAL_CHUNK: usize = 64;
+
+/// Values of one layer's outputs an evaluation chunk aims at (256 KiB of f32).
+const EVAL_VALUES: usize = 1 << 16;
 
 /// Where [`Ensemble::score`] takes the L1/L2 penalty from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +76,9 @@ impl<F: Real> Workspace<F> {
     /// in proportion to its inputs alone, and the layers' outputs stay in
     /// the core's caches.
     pub fn for_evaluation(ens: &Ensemble<F>, rows: usize, target_cols: usize) -> Self {
-        Self::sized(ens, rows, rows.min(EVAL_CHUNK), target_cols, false)
+        let widest = ens.dense.iter().map(|p| p.units).max().unwrap_or(1).max(1);
+        let fit = (EVAL_VALUES / (widest * ens.members)).clamp(4, EVAL_CHUNK);
+        Self::sized(ens, rows, rows.min(fit), target_cols, false)
     }
 
     fn sized(ens: &Ensemble<F>, rows: usize, chunk: usize, target_cols: usize, train: bool) -> Self {

@@ -226,7 +226,7 @@ pub fn param_count(layers: &[Layer]) -> Option<usize> {
 /// [`MAX_ENSEMBLE`] at a time, larger ones fewer, so that an ensemble's
 /// weights, gradients and optimizer state stay in the core's caches.
 /// Tuning: see BENCHMARKS.md.
-pub const ENSEMBLE_WEIGHTS: usize = 1 << 18;
+pub const ENSEMBLE_WEIGHTS: usize = 1 << 19;
 
 /// The narrowest ensemble worth training in lockstep: one AVX-512 vector of
 /// f32 members. Below it a network trains alone, its vectors running over
