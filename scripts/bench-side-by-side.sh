@@ -89,10 +89,70 @@ echo "== netsweep: criterion benches (throughput in network-epochs/s or samples/
 echo "avx2_limit, 12,000 networks x 2,000 epochs (beside reference_workload_2_threads/ensembles/12000): $(limit 2000) million network-epochs/s"
 cargo bench -q --bench throughput 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
 echo "avx2_limit again, after the benches: $(limit 2000) million network-epochs/s"
-cargo bench -q --bench dense 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
+cargo bench -q --bench dense 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt' | tee /tmp/netsweep-bench-dense.txt
 
 echo "== peers: dense training step, one core (samples/s)"
-OMP_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false taskset -c 0 "$venv/bin/python" "$peers/mlp_bench.py"
+OMP_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false taskset -c 0 "$venv/bin/python" "$peers/mlp_bench.py" |
+    tee /tmp/netsweep-bench-mlp.txt
+python3 - /tmp/netsweep-bench-dense.txt /tmp/netsweep-bench-mlp.txt <<'PY'
+import re, sys
+units = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
+ours, name = {}, None
+for line in open(sys.argv[1]):
+    m = re.search(r"netsweep/(\d+)-(\d+)-(\d+)_batch", line)
+    name = (m.group(1), m.group(2), m.group(3)) if m else name
+    t = re.search(r"thrpt:\s*\[\S+ \S+ ([0-9.]+) (\w?)elem/s", line)
+    if t and name:
+        ours[name] = float(t.group(1)) * units[t.group(2)]
+for line in open(sys.argv[2]):
+    m = re.search(r"\((\d+), (\d+), (\d+)\).*jax ([0-9.]+)", line)
+    if m and m.groups()[:3] in ours:
+        k = m.groups()[:3]
+        print(f"{'-'.join(k)}: netsweep {ours[k]:.0f} samples/s, JAX {float(m.group(4)):.0f}: {ours[k] / float(m.group(4)):.2f}x per core")
+PY
+
+echo "== netsweep against the JAX peer: the digits sweep (experiments/digits_grid.toml, 720 runs x 50 epochs)"
+# Three interleaved rounds: the JAX peer (2 pinned processes; its figure is
+# its warm pass, compilation excluded), then the whole sweep command
+# (start-up, training, evaluation every epoch, files). Then this machine's
+# FMA peak (scripts/fma_peak.c, one copy per core at once), and the sweep's
+# training arithmetic as a fraction of it.
+for round in 1 2 3; do
+    jax=$(cd "$peers" && "$venv/bin/python" jax_digits.py --repeats 2 | tail -n 1 |
+        python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["sweep_wall_s"])')
+    start=$(date +%s.%N)
+    "$bin" run experiments/digits_grid.toml --no-plot --quiet --force --out "$out-digits" >/dev/null
+    end=$(date +%s.%N)
+    echo "round $round: jax $jax s, netsweep $(python3 -c "print(f'{$end - $start:.3f}')") s"
+done | tee /tmp/netsweep-bench-digits.txt
+rm -rf "$out-digits"
+gcc -O2 -mavx2 -mfma -o /tmp/netsweep-fma-peak scripts/fma_peak.c
+taskset -c 0 /tmp/netsweep-fma-peak >/tmp/netsweep-fma-peak-0.txt &
+taskset -c 1 /tmp/netsweep-fma-peak >/tmp/netsweep-fma-peak-1.txt
+wait
+cat /tmp/netsweep-fma-peak-0.txt /tmp/netsweep-fma-peak-1.txt
+python3 - /tmp/netsweep-bench-digits.txt /tmp/netsweep-fma-peak-0.txt /tmp/netsweep-fma-peak-1.txt <<'PY'
+import re, statistics, sys
+jax, ns = [], []
+for line in open(sys.argv[1]):
+    j, n = re.findall(r"([0-9.]+) s", line)
+    jax.append(float(j)); ns.append(float(n))
+med = statistics.median
+print(f"median of {len(ns)}: JAX {med(jax):.2f} s, netsweep {med(ns):.2f} s: netsweep {med(jax) / med(ns):.2f}x the JAX peer")
+# The issue's arithmetic: 6 flops per weight per training sample; weights of
+# 64-10, 64-32-10, 64-64-10 (biases included), 240 runs each, 1,438 training
+# samples, 50 epochs. The per-epoch evaluation (1,797 rows, 2 flops per
+# weight) comes on top and is not counted.
+flop = 6 * (650 + 2410 + 4810) * 240 * 1438 * 50
+peaks = {}
+for f in sys.argv[2:]:
+    for kind, g in re.findall(r"(avx2|avx512) ([0-9.]+) GFLOP/s", open(f).read()):
+        peaks[kind] = peaks.get(kind, 0) + float(g)
+rate = flop / med(ns) / 1e9
+print(f"training arithmetic {flop / 1e12:.3f} TFLOP in {med(ns):.2f} s: {rate:.1f} GFLOP/s")
+for kind, g in peaks.items():
+    print(f"  {rate / g:.0%} of the 2-core {kind} FMA peak ({g:.1f} GFLOP/s measured)")
+PY
 
 echo "== netsweep: a lane axis does not split ensembles (issue #13)"
 scripts/bench-momentum-axis.sh 5 | tail -1

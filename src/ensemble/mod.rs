@@ -21,8 +21,8 @@ pub use denormals::Flush;
 pub use fit::{EpochReport, Fit, Trainer};
 pub use watch::{Target, Watch, Watched};
 pub(crate) use workspace::workspace_grads;
-pub use workspace::{Workspace, EVAL_CHUNK};
 pub(crate) use workspace::Penalty;
+pub use workspace::{Workspace, EVAL_CHUNK};
 
 use crate::error::{Error, Result};
 use crate::init::Init;

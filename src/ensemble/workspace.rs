@@ -15,7 +15,7 @@ use ndarray::ArrayView2;
 
 /// Samples an evaluation workspace runs through the layers at a time, at
 /// most: fewer for wide ensembles, so that a layer's outputs (K × units ×
-/// samples) stay within [`EVAL_VALUES`] values, in the core's caches.
+/// samples) stay within 2¹⁶ values, in the core's caches.
 pub const EVAL_CHUNK: usize = 64;
 
 /// Values of one layer's outputs an evaluation chunk aims at (256 KiB of f32).

@@ -88,7 +88,8 @@ fn json_len(r: &RunRecord) -> u64 {
 /// The cost of `plan` run on `threads` worker threads.
 pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
     let kept = plan.keep_weights.min(plan.seeds) as u64;
-    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes, mut pending, mut ensemble) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut runs_bytes, mut summary_bytes, mut chunk_bytes, mut pending, mut ensemble) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     for f in &plan.families {
         let first = f.points.start * plan.seeds;
         let plain = json_len(&typical_record(plan, first, false));
@@ -134,7 +135,8 @@ pub fn estimate(plan: &Plan, threads: usize) -> Estimate {
 fn ensemble_bytes(plan: &Plan, f: &super::family::Family) -> u64 {
     let members = f.width.min(plan.seeds * f.points.len()).max(1) as u64;
     let params = param_count(&f.layers).unwrap_or(0) as u64;
-    let units: u64 = f.layers.iter().map(|l| if let crate::layers::Layer::Dense(d) = l { d.units as u64 } else { 0 }).sum();
+    let units: u64 =
+        f.layers.iter().map(|l| if let crate::layers::Layer::Dense(d) = l { d.units as u64 } else { 0 }).sum();
     let d = plan.data(f);
     let rows = f.batch_size.min(d.train.x.nrows()) as u64;
     let eval_rows = crate::ensemble::EVAL_CHUNK as u64;

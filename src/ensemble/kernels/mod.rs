@@ -12,10 +12,10 @@
 //! record does not depend on which runs share its ensemble.
 //!
 //! Register tiles make these sums fast without changing their order: an
-//! ensemble's tiles ([`members`]) put members in the vector lanes, a single
-//! network's ([`single`]) puts units (or input columns) there, and both keep
+//! ensemble's tiles (`members.rs`) put members in the vector lanes, a single
+//! network's (`single.rs`) puts units (or input columns) there, and both keep
 //! R × U vectors in registers so that each loaded vector feeds several
-//! multiply-adds. The tile shape follows the CPU level ([`Tile`]). These are
+//! multiply-adds. The tile shape follows the CPU level (`with_tile!`). These are
 //! hand-written rather than a GEMM crate's because a GEMM sums in blocks of
 //! its own choosing, which would make a single network differ from an
 //! ensemble member, and because an ensemble's batched small products are

@@ -215,7 +215,7 @@ pub(super) fn input_grad<F: Real, V: Vector<F>, const R: usize, const U: usize, 
     assert!(dx.len() >= rows * dim && (!FINISH || y.len() >= rows * dim), "delta buffers too short");
     let (wt, delta, dx, y) = (wt.as_ptr(), delta.as_ptr(), dx.as_mut_ptr(), y.as_ptr());
     // Values added to dx must each be written once: no overlapping vector.
-    let wide = if FINISH || dim % V::LANES == 0 { dim } else { dim / V::LANES * V::LANES };
+    let wide = if FINISH || dim.is_multiple_of(V::LANES) { dim } else { dim / V::LANES * V::LANES };
     let s = Spans::new(wide, V::LANES);
     let done = if s.lanes == V::LANES {
         tiled!(rows, R, s.count(), U, |n, v| input_grad_tile::<F, V, FINISH>(
