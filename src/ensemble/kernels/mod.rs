@@ -32,7 +32,8 @@ use crate::simd::{Lanes, One};
 use crate::Activation;
 
 /// Runs `f::<F, V, R', U'>(args)` over a grid of `a_n × b_n` tiles of R × U
-/// (R' = R or 1 for the rows left over, U' = U or 1 likewise), binding the
+/// (R' = R or 1 for the rows left over, U' = U, then 2 and 1 for the columns
+/// left over), binding the
 /// tile's corner to `a` and `b`. `f` is an unsafe tile function: the kernel
 /// that invokes this has checked its buffers' lengths, and every tile lies
 /// inside `a_n × b_n`.
@@ -47,6 +48,10 @@ macro_rules! tiled {
                 while $b < b_t {
                     unsafe { $f::<$F, $V, $r, $u $(, $x)*>($($arg),*) };
                     $b += $u;
+                }
+                while $b + 2 <= b_n {
+                    unsafe { $f::<$F, $V, $r, 2 $(, $x)*>($($arg),*) };
+                    $b += 2;
                 }
                 while $b < b_n {
                     unsafe { $f::<$F, $V, $r, 1 $(, $x)*>($($arg),*) };
