@@ -20,6 +20,8 @@ use num_traits::Float;
 pub trait Vector<F>: Copy {
     /// Values per vector.
     const LANES: usize;
+    /// The vector of half as many lanes (for rows shorter than this one).
+    type Half: Vector<F>;
     /// The first `LANES` values of `s` (panics if shorter).
     fn load(s: &[F]) -> Self;
     /// `x` in every lane.
@@ -55,6 +57,7 @@ pub struct One<F>(F);
 
 impl<F: Float> Vector<F> for One<F> {
     const LANES: usize = 1;
+    type Half = One<F>;
     #[inline(always)]
     fn load(s: &[F]) -> Self {
         One(s[0])
@@ -94,7 +97,7 @@ impl Lanes for f64 {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub use x86::{F32x16, F32x8, F64x4, F64x8};
+pub use x86::{F32x16, F32x4, F32x8, F64x2, F64x4, F64x8};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -116,13 +119,14 @@ mod x86 {
     /// and `write` pass their contract on), and the kernels use a type only
     /// at the CPU level that has its instructions.
     macro_rules! vector {
-        ($name:ident, $f:ty, $reg:ty, $lanes:expr, $load:ident, $splat:ident, $fma:ident, $store:ident, $doc:expr) => {
+        ($name:ident, $f:ty, $reg:ty, $lanes:expr, $half:ty, $load:ident, $splat:ident, $fma:ident, $store:ident, $doc:expr) => {
             #[doc = $doc]
             #[derive(Clone, Copy, Debug)]
             pub struct $name($reg);
 
             impl Vector<$f> for $name {
                 const LANES: usize = $lanes;
+                type Half = $half;
                 #[inline(always)]
                 fn load(s: &[$f]) -> Self {
                     let s = &s[..$lanes];
@@ -158,6 +162,7 @@ mod x86 {
         f32,
         __m512,
         16,
+        F32x8,
         _mm512_loadu_ps,
         _mm512_set1_ps,
         _mm512_fmadd_ps,
@@ -169,6 +174,7 @@ mod x86 {
         f32,
         __m256,
         8,
+        F32x4,
         _mm256_loadu_ps,
         _mm256_set1_ps,
         _mm256_fmadd_ps,
@@ -176,10 +182,23 @@ mod x86 {
         "8 f32 in one AVX2 register."
     );
     vector!(
+        F32x4,
+        f32,
+        __m128,
+        4,
+        super::One<f32>,
+        _mm_loadu_ps,
+        _mm_set1_ps,
+        _mm_fmadd_ps,
+        _mm_storeu_ps,
+        "4 f32 in one SSE register (with FMA: AVX2 level and above)."
+    );
+    vector!(
         F64x8,
         f64,
         __m512d,
         8,
+        F64x4,
         _mm512_loadu_pd,
         _mm512_set1_pd,
         _mm512_fmadd_pd,
@@ -191,10 +210,23 @@ mod x86 {
         f64,
         __m256d,
         4,
+        F64x2,
         _mm256_loadu_pd,
         _mm256_set1_pd,
         _mm256_fmadd_pd,
         _mm256_storeu_pd,
         "4 f64 in one AVX2 register."
+    );
+    vector!(
+        F64x2,
+        f64,
+        __m128d,
+        2,
+        super::One<f64>,
+        _mm_loadu_pd,
+        _mm_set1_pd,
+        _mm_fmadd_pd,
+        _mm_storeu_pd,
+        "2 f64 in one SSE register (with FMA: AVX2 level and above)."
     );
 }

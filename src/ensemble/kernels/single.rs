@@ -52,9 +52,12 @@ pub(super) fn forward<F: Real, V: Vector<F>, const R: usize, const U: usize>(
     check(p, inputs, rows);
     assert!(out.len() >= rows * p.units, "output buffer too short");
     let out = out.as_mut_ptr();
-    let s = Spans::new(p.units, V::LANES);
+    // Rows of units shorter than a vector take the half vector, then one unit.
+    let (s, h) = (Spans::new(p.units, V::LANES), Spans::new(p.units, <V::Half as Vector<F>>::LANES));
     if s.lanes == V::LANES {
         tiled!(rows, R, s.count(), U, |n, v| forward_tile::<F, V>(p, inputs, s, n, v, out));
+    } else if h.lanes > 1 {
+        tiled!(rows, R, h.count(), U, |n, v| forward_tile::<F, V::Half>(p, inputs, h, n, v, out));
     } else {
         tiled!(rows, R, s.count(), U, |n, v| forward_tile::<F, One<F>>(p, inputs, s, n, v, out));
     }
@@ -139,7 +142,7 @@ pub(super) fn weight_grads<F: Real, V: Vector<F>, const R: usize, const U: usize
     let j_n = p.units;
     assert!(delta.len() >= rows * j_n && gw.len() >= p.fan_in * j_n, "gradient buffers too short");
     let (delta, gw) = (delta.as_ptr(), gw.as_mut_ptr());
-    let s = Spans::new(j_n, V::LANES);
+    let (s, h) = (Spans::new(j_n, V::LANES), Spans::new(j_n, <V::Half as Vector<F>>::LANES));
     let mut first = 0;
     for (src, buf) in p.inputs.iter().zip(inputs) {
         let (d, x) = (src.dim(), buf.single().as_ptr());
@@ -147,6 +150,8 @@ pub(super) fn weight_grads<F: Real, V: Vector<F>, const R: usize, const U: usize
         let g = unsafe { gw.add(first * j_n) };
         if s.lanes == V::LANES {
             tiled!(d, R, s.count(), U, |i, v| weight_grads_tile::<F, V>(j_n, x, d, delta, rows, s, i, v, g));
+        } else if h.lanes > 1 {
+            tiled!(d, R, h.count(), U, |i, v| weight_grads_tile::<F, V::Half>(j_n, x, d, delta, rows, h, i, v, g));
         } else {
             tiled!(d, R, s.count(), U, |i, v| weight_grads_tile::<F, One<F>>(j_n, x, d, delta, rows, s, i, v, g));
         }
