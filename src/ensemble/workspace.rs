@@ -3,7 +3,7 @@
 //! or the evaluation set) and reused every step, so training allocates
 //! nothing in steady state.
 
-use super::kernels::{self, Block};
+use super::kernels::{self, Block, TILE_ROWS};
 use super::output_pass::OutputPass;
 use super::{Ensemble, MAX_SOURCES};
 use crate::layers::Source;
@@ -77,7 +77,7 @@ impl<F: Real> Workspace<F> {
     /// the core's caches.
     pub fn for_evaluation(ens: &Ensemble<F>, rows: usize, target_cols: usize) -> Self {
         let widest = ens.dense.iter().map(|p| p.units).max().unwrap_or(1).max(1);
-        let fit = (EVAL_VALUES / (widest * ens.members)).clamp(4, EVAL_CHUNK);
+        let fit = (EVAL_VALUES / (widest * ens.members)).clamp(TILE_ROWS, EVAL_CHUNK) / TILE_ROWS * TILE_ROWS;
         Self::sized(ens, rows, rows.min(fit), target_cols, false)
     }
 
