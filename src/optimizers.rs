@@ -505,7 +505,7 @@ impl<F: Copy> Lanes<'_, F> {
     /// Every member's values `rows` times over: the lanes of `rows`
     /// consecutive weights.
     fn repeated(&self, rows: usize) -> Repeated<F> {
-        let rep = |v: &[F]| v.iter().copied().cycle().take(rows * v.len()).collect();
+        let rep = |v: &[F]| crate::simd::repeat_rows(v, rows);
         Repeated([rep(self.lr), rep(self.c0), rep(self.c1), rep(self.c2), rep(self.corr)])
     }
 }
@@ -526,10 +526,8 @@ impl<F> Repeated<F> {
 /// Both call `f` with the same values, so a member's update does not depend
 /// on the ensemble's size.
 ///
-/// A run is one weight's K members, or, where K is not a whole number of
-/// 16-lane vectors, as many weights as make one ([`Lanes::repeated`]: 4 ×
-/// 60 members are 15 vectors); otherwise the K mod 16 members left over in
-/// every row ran one at a time, and took half of Adam's time.
+/// A run is one weight's K members, or as many weights as make whole
+/// vectors ([`crate::simd::rows_per_vector`]: 4 × 60 members are 15).
 #[inline(always)]
 fn each<F: Real>(
     lanes: Lanes<F>,
@@ -547,7 +545,7 @@ fn each<F: Real>(
         }
         return;
     }
-    let rows = VECTOR_LANES / gcd(members, VECTOR_LANES);
+    let rows = crate::simd::rows_per_vector(members);
     let done = if rows > 1 && w.len() >= rows * members {
         let r = lanes.repeated(rows);
         in_runs(r.lanes(), w, g, s0, s1, &f)
@@ -555,17 +553,6 @@ fn each<F: Real>(
         0
     };
     in_runs(lanes, &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
-}
-
-/// The widest vector's f32 lanes: runs of [`each`] are whole vectors of it.
-const VECTOR_LANES: usize = 16;
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
 }
 
 /// [`each`] over the whole runs of `lanes.lr.len()` values in `w` (lane j of

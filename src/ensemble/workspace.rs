@@ -11,6 +11,7 @@ use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::regularizers;
 use crate::scalar::Real;
+use crate::simd::TABLE;
 use ndarray::ArrayView2;
 
 /// Samples an evaluation workspace runs through the layers at a time, at
@@ -58,6 +59,8 @@ pub struct Workspace<F> {
     sums: Vec<Vec<F>>,
     /// A single network's transposed weight block (the input gradient's).
     scratch: Vec<F>,
+    /// The members that share a mini-batch: see [`Sharing`].
+    sharing: Sharing<F>,
     /// Loss (+ penalty) per member after `Ensemble::evaluate`.
     pub loss: Vec<F>,
     /// Metric per member after `Ensemble::evaluate`.
@@ -100,6 +103,7 @@ impl<F: Real> Workspace<F> {
             gb: grads(&|p| p.units),
             sums: per_layer(&|_| 2),
             scratch: Vec::new(),
+            sharing: Sharing::default(),
             loss: vec![F::zero(); k],
             metric: vec![F::zero(); k],
         }
@@ -143,6 +147,22 @@ impl<F: Real> Workspace<F> {
             }
             return;
         };
+        if self.sharing.find(order, start, rows) {
+            let Sharing { distinct, map, table } = &mut self.sharing;
+            for n in 0..rows {
+                for (dst, width, from) in [(&mut self.x, dx, xs), (&mut self.y, dy, ys)] {
+                    table.resize(table.len().max(width * TABLE), F::zero());
+                    for (s, &k) in distinct.iter().enumerate() {
+                        let row = &from[order[k][start + n] * width..][..width];
+                        for (c, &v) in row.iter().enumerate() {
+                            table[c * TABLE + s] = v;
+                        }
+                    }
+                    kernels::expand(table, map, width, &mut dst[n * width * k_n..][..width * k_n]);
+                }
+            }
+            return;
+        }
         // Row by row: each member's source row, then every column written
         // across the members (contiguous stores).
         for n in 0..rows {
@@ -167,6 +187,45 @@ impl<F: Real> Workspace<F> {
     /// Output of the last Dense layer.
     pub fn scores(&self) -> &[F] {
         self.outs.last().map_or(&[], |v| v.as_slice())
+    }
+}
+
+/// Members that train on the same mini-batches (the runs of one seed index
+/// across a family's learning rates and penalties share their shuffle
+/// stream): each distinct batch is read once and reaches its members through
+/// a lookup ([`kernels::expand`]) instead of K scattered copies.
+#[derive(Clone, Debug, Default)]
+struct Sharing<F> {
+    /// The first member of each distinct batch.
+    distinct: Vec<usize>,
+    /// Member k's batch: its index in `distinct`.
+    map: Vec<u32>,
+    /// One sample's columns, [`TABLE`] values each: lane s holds the value of
+    /// distinct batch s.
+    table: Vec<F>,
+}
+
+impl<F> Sharing<F> {
+    /// Finds which members' rows `start..start + rows` are the same; false
+    /// (use the plain copy) when none are, or when there are more distinct
+    /// batches than a lookup table holds.
+    fn find(&mut self, order: &[Vec<usize>], start: usize, rows: usize) -> bool {
+        let (distinct, map) = (&mut self.distinct, &mut self.map);
+        distinct.clear();
+        map.clear();
+        let batch = |k: usize| &order[k][start..start + rows];
+        for k in 0..order.len() {
+            let at = match distinct.iter().position(|&d| batch(d) == batch(k)) {
+                Some(at) => at,
+                None if distinct.len() == TABLE => return false,
+                None => {
+                    distinct.push(k);
+                    distinct.len() - 1
+                }
+            };
+            map.push(at as u32);
+        }
+        distinct.len() < order.len()
     }
 }
 

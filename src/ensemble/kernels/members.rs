@@ -13,7 +13,7 @@
 use super::{tiled, Block};
 use crate::ensemble::DenseParams;
 use crate::scalar::Real;
-use crate::simd::{One, Vector};
+use crate::simd::{One, Vector, TABLE};
 
 /// Where member block b of `lanes` members starts, for a kernel that writes
 /// each value once: consecutive blocks, the last moved back to end at k_n
@@ -304,6 +304,32 @@ unsafe fn input_grad_tile<F: Real, V: Vector<F>, const R: usize, const U: usize,
                 a.write(dx.add(o));
                 if FINISH {
                     super::finish::<F, V>(dx.add(o), y.add(o), &deriv);
+                }
+            }
+        }
+    }
+}
+
+/// [`super::expand`]'s lanes, checked there.
+#[inline(always)]
+pub(super) fn expand<F: Real, V: Vector<F>>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
+    let k_n = map.len();
+    let (table, map, out) = (table.as_ptr(), map.as_ptr(), out.as_mut_ptr());
+    // SAFETY: the caller checked that the table holds `cols` rows of TABLE
+    // values, `out` cols × K values, and every index is below TABLE; each
+    // block lies inside a row (overlapping: the same values written twice).
+    unsafe {
+        if k_n >= V::LANES {
+            for c in 0..cols {
+                for b in 0..k_n.div_ceil(V::LANES) {
+                    let kb = overlapping(k_n, V::LANES, b);
+                    V::lookup(table.add(c * TABLE), map.add(kb)).write(out.add(c * k_n + kb));
+                }
+            }
+        } else {
+            for c in 0..cols {
+                for k in 0..k_n {
+                    One::lookup(table.add(c * TABLE), map.add(k)).write(out.add(c * k_n + k));
                 }
             }
         }

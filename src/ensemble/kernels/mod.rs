@@ -28,7 +28,7 @@ use super::DenseParams;
 use crate::activations::with_derivative;
 use crate::cpu::{self, Level};
 use crate::scalar::Real;
-use crate::simd::{Lanes, One};
+use crate::simd::{Lanes, One, TABLE};
 use crate::Activation;
 
 /// Runs `f::<F, V, R', U'>(args)` over a grid of `a_n × b_n` tiles of R × U
@@ -141,6 +141,21 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize
     }
     // One dispatch per layer, then a plain vectorised pass over the outputs.
     p.activation.apply_in_place(&mut out[..rows * p.units * members]);
+}
+
+/// Lanes from a table: `out[c·K + k] = table[c·TABLE + map[k]]` for `cols`
+/// columns of K = `map.len()` members, a vector of members at a time
+/// ([`crate::simd::Vector::lookup`]). How a mini-batch reaches the members
+/// that share it: each distinct batch row is read once into the table.
+pub fn expand<F: Real>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
+    let k_n = map.len();
+    assert!(table.len() >= cols * TABLE && out.len() >= cols * k_n, "expand: buffers too short");
+    assert!(map.iter().all(|&m| (m as usize) < TABLE), "expand: an index outside the table");
+    match cpu::level() {
+        Level::Avx512 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Wide>(table, map, cols, out)),
+        Level::Avx2 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Narrow>(table, map, cols, out)),
+        Level::Baseline => cpu::dispatch!(members::expand::<F, One<F>>(table, map, cols, out)),
+    }
 }
 
 /// Weight and bias gradients from `delta` (dL/dz, already through the
