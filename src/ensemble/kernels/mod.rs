@@ -28,7 +28,7 @@ use super::DenseParams;
 use crate::activations::with_derivative;
 use crate::cpu::{self, Level};
 use crate::scalar::Real;
-use crate::simd::{Lanes, One, TABLE};
+use crate::simd::{Lanes, One, TABLE, WIDEST_LANES};
 use crate::Activation;
 
 /// Runs `f::<F, V, R', U'>(args)` over a grid of `a_n × b_n` tiles of R × U
@@ -93,15 +93,24 @@ macro_rules! with_tile {
     };
 }
 
-/// dx ⊙= deriv(y) over one vector's lanes: the end of an input delta.
+/// `a ⊙ deriv(y)` over one vector's lanes: the end of an input delta. The
+/// lanes go through local arrays, which cannot alias, so the loop
+/// vectorises (through `dx` and `y` it ran one lane at a time, 3% of the
+/// digits sweep).
 ///
 /// # Safety
-/// `dx` and `y` hold `V::LANES` values each.
+/// `y` holds `V::LANES` values.
 #[inline(always)]
-unsafe fn finish<F: Real, V: crate::simd::Vector<F>>(dx: *mut F, y: *const F, deriv: impl Fn(F) -> F) {
-    for l in 0..V::LANES {
-        unsafe { *dx.add(l) *= deriv(*y.add(l)) };
+unsafe fn finish<F: Real, V: crate::simd::Vector<F>>(a: V, y: *const F, deriv: impl Fn(F) -> F) -> V {
+    let (mut av, mut yv) = ([F::zero(); WIDEST_LANES], [F::zero(); WIDEST_LANES]);
+    unsafe {
+        a.write(av.as_mut_ptr());
+        V::read(y).write(yv.as_mut_ptr());
     }
+    for (v, &y) in av.iter_mut().zip(&yv).take(V::LANES) {
+        *v *= deriv(y);
+    }
+    unsafe { V::read(av.as_ptr()) }
 }
 
 /// The values of one input block of a layer, as the kernels read them.

@@ -284,10 +284,8 @@ unsafe fn input_grad_tile<F: Real, V: Vector<F>, const R: usize, const U: usize,
         for (r, row) in acc.iter().enumerate() {
             for (a, &i) in row.iter().zip(&at) {
                 let o = (n0 + r) * dim + i;
+                let a = if FINISH { super::finish::<F, V>(*a, y.add(o), &deriv) } else { *a };
                 a.write(dx.add(o));
-                if FINISH {
-                    super::finish::<F, V>(dx.add(o), y.add(o), &deriv);
-                }
             }
         }
     }
