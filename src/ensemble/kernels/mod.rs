@@ -144,8 +144,8 @@ impl<F: Copy> Block<'_, F> {
 /// out = act([X, 1]·W) for `rows` samples; `inputs[s]` holds the values of
 /// the layer's s-th input source.
 pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize, members: usize, out: &mut [F]) {
-    if members == 1 {
-        with_tile!(single::forward::<F>(p, inputs, rows, out));
+    if members == 1 || inputs.iter().all(|b| matches!(b, Block::Shared(_))) {
+        with_tile!(single::forward::<F>(p, inputs, rows, p.units * members, out));
     } else {
         with_tile!(members::forward::<F>(p, inputs, rows, members, out));
     }

@@ -41,19 +41,24 @@ impl Spans {
     }
 }
 
-/// out = [X, 1]·W (pre-activation) for `rows` samples.
+/// out = [X, 1]·W (pre-activation) for `rows` samples, over rows of `width`
+/// values of W, b and out: the units (K = 1), or, for an ensemble whose
+/// inputs are all [`Block::Shared`], units × K (the member-innermost layout
+/// makes W one matrix of that width, and each value is the same sum).
 #[inline(always)]
 pub(super) fn forward<F: Real, V: Vector<F>, const R: usize, const U: usize>(
     p: &DenseParams<F>,
     inputs: &[Block<'_, F>],
     rows: usize,
+    width: usize,
     out: &mut [F],
 ) {
     check(p, inputs, rows);
-    assert!(out.len() >= rows * p.units, "output buffer too short");
+    assert!(p.w.len() >= p.fan_in * width && p.b.len() >= width, "weights narrower than the rows");
+    assert!(out.len() >= rows * width, "output buffer too short");
     let out = out.as_mut_ptr();
     // Rows of units shorter than a vector take the half vector, then one unit.
-    let (s, h) = (Spans::new(p.units, V::LANES), Spans::new(p.units, <V::Half as Vector<F>>::LANES));
+    let (s, h) = (Spans::new(width, V::LANES), Spans::new(width, <V::Half as Vector<F>>::LANES));
     if s.lanes == V::LANES {
         tiled!(rows, R, s.count(), U, |n, v| forward_tile::<F, V>(p, inputs, s, n, v, out));
     } else if h.lanes > 1 {
@@ -94,7 +99,7 @@ unsafe fn forward_tile<F: Real, V: Vector<F>, const R: usize, const U: usize>(
     out: *mut F,
 ) {
     unsafe {
-        let j_n = p.units;
+        let j_n = s.len;
         let at = columns::<U>(s, v0);
         let mut acc = [[V::splat(F::zero()); U]; R];
         for row in &mut acc {
