@@ -318,12 +318,15 @@ pub struct OptimizerState<F> {
     step: u64,
     /// Per member: learning rate.
     lr: Vec<F>,
-    /// Per member: the rule's constants (see [`Optimizer::constants`]).
-    c: [Vec<F>; 3],
     /// Per member, as given: Adam's bias correction reads β1 and β2 in f64.
     c64: Vec<[f64; 3]>,
     /// Per member: Adam's bias correction of the current step.
     corr: Vec<F>,
+    /// Per member, laid over the weights of one run of [`each`] (whole
+    /// vectors): learning rate, the rule's constants (see
+    /// [`Optimizer::constants`]) and `corr`. Kept, so that an update
+    /// allocates nothing.
+    runs: Repeated<F>,
     slots: Vec<[Vec<F>; 2]>,
 }
 
@@ -341,7 +344,7 @@ impl<F: Real> OptimizerState<F> {
         }
         let k_n = members.len();
         let c64: Vec<[f64; 3]> = members.iter().map(|m| m.constants()).collect();
-        let c = std::array::from_fn(|i| c64.iter().map(|c| F::of(c[i])).collect());
+        let c: [Vec<F>; 3] = std::array::from_fn(|i| c64.iter().map(|c| F::of(c[i])).collect());
         // Adagrad's accumulator starts at each member's initial value, every other slot at 0.
         let start: Vec<F> = members
             .iter()
@@ -353,15 +356,11 @@ impl<F: Real> OptimizerState<F> {
         // Two slots per weight for every family (unused ones are never read),
         // so one update loop shape serves them all.
         let slots = lengths.iter().map(|&n| [(0..n).map(|p| start[p % k_n]).collect(), vec![F::zero(); n]]).collect();
-        Ok(OptimizerState {
-            rule,
-            step: 0,
-            lr: members.iter().map(|m| F::of(m.lr())).collect(),
-            c,
-            c64,
-            corr: vec![F::zero(); k_n],
-            slots,
-        })
+        let lr: Vec<F> = members.iter().map(|m| F::of(m.lr())).collect();
+        let corr = vec![F::zero(); k_n];
+        let [c0, c1, c2] = &c;
+        let runs = Lanes { lr: &lr, c0, c1, c2, corr: &corr }.repeated(crate::simd::rows_per_vector(k_n));
+        Ok(OptimizerState { rule, step: 0, lr, c64, corr, runs, slots })
     }
 
     /// Members this state updates.
@@ -378,6 +377,10 @@ impl<F: Real> OptimizerState<F> {
             for (corr, &[beta1, beta2, _]) in self.corr.iter_mut().zip(&self.c64) {
                 *corr = F::of((1.0 - libm::pow(beta2, t)).sqrt() / (1.0 - libm::pow(beta1, t)));
             }
+            let k_n = self.corr.len();
+            for (j, corr) in self.runs.0[4].iter_mut().enumerate() {
+                *corr = self.corr[j % k_n];
+            }
         }
     }
 
@@ -386,8 +389,7 @@ impl<F: Real> OptimizerState<F> {
     pub fn update(&mut self, index: usize, w: &mut [F], g: &[F]) {
         crate::cpu::dispatch!({
             let [s0, s1] = &mut self.slots[index];
-            let [c0, c1, c2] = &self.c;
-            let lanes = Lanes { lr: &self.lr, c0, c1, c2, corr: &self.corr };
+            let lanes = self.runs.lanes();
             let one = F::one();
             match self.rule {
                 Rule::Sgd { momentum: false, .. } => each(
@@ -511,6 +513,7 @@ impl<F: Copy> Lanes<'_, F> {
 }
 
 /// Owned [`Lanes`] (lr, c0, c1, c2, corr).
+#[derive(Clone, Debug)]
 struct Repeated<F>([Vec<F>; 5]);
 
 impl<F> Repeated<F> {
@@ -521,13 +524,15 @@ impl<F> Repeated<F> {
 }
 
 /// Runs `f(member k's lane, w, g, slot0, slot1)` on every weight of an
-/// ensemble-layout array. A single network is one flat loop; an ensemble
-/// loops over runs of consecutive weights and, inside, over their values.
-/// Both call `f` with the same values, so a member's update does not depend
-/// on the ensemble's size.
-///
-/// A run is one weight's K members, or as many weights as make whole
-/// vectors ([`crate::simd::rows_per_vector`]: 4 × 60 members are 15).
+/// ensemble-layout array, in runs of consecutive weights. `lanes` holds the
+/// members' constants for one run: a single network's one value (the run is
+/// the whole array), K members', or, where K is not a whole number of
+/// vectors, K members' repeated over the weights of whole vectors
+/// ([`crate::simd::rows_per_vector`]: 4 weights × 60 members are 15 vectors
+/// of 16), so that the vectorised loop has no lanes left over. A shorter
+/// last run takes the first values. Every weight gets `f` with its member's
+/// values either way, so a member's update does not depend on the
+/// ensemble's size.
 #[inline(always)]
 fn each<F: Real>(
     lanes: Lanes<F>,
@@ -537,22 +542,23 @@ fn each<F: Real>(
     s1: &mut [F],
     f: impl Fn(Lane<F>, &mut F, F, &mut F, &mut F),
 ) {
-    let members = lanes.lr.len();
-    if members == 1 {
+    if lanes.lr.len() == 1 {
         let l = lanes.at(0);
         for (((w, &g), a), b) in w.iter_mut().zip(g).zip(s0.iter_mut()).zip(s1.iter_mut()) {
             f(l, w, g, a, b);
         }
         return;
     }
-    let rows = crate::simd::rows_per_vector(members);
-    let done = if rows > 1 && w.len() >= rows * members {
-        let r = lanes.repeated(rows);
-        in_runs(r.lanes(), w, g, s0, s1, &f)
-    } else {
-        0
+    let done = in_runs(lanes, w, g, s0, s1, &f);
+    let rest = w.len() - done;
+    let short = Lanes {
+        lr: &lanes.lr[..rest],
+        c0: &lanes.c0[..rest],
+        c1: &lanes.c1[..rest],
+        c2: &lanes.c2[..rest],
+        corr: &lanes.corr[..rest],
     };
-    in_runs(lanes, &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
+    in_runs(short, &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
 }
 
 /// [`each`] over the whole runs of `lanes.lr.len()` values in `w` (lane j of
@@ -567,6 +573,9 @@ fn in_runs<F: Real>(
     f: &impl Fn(Lane<F>, &mut F, F, &mut F, &mut F),
 ) -> usize {
     let n = lanes.lr.len();
+    if n == 0 {
+        return 0;
+    }
     // Every slice cut to `n` first, so that the inner loop has no bounds
     // checks and vectorises.
     let (lr, c0, c1, c2, corr) = (&lanes.lr[..n], &lanes.c0[..n], &lanes.c1[..n], &lanes.c2[..n], &lanes.corr[..n]);

@@ -86,19 +86,22 @@ pub fn add_penalty<F: Real>(l1: &[F], l2: &[F], s1: &[F], s2: &[F], out: &mut [F
 }
 
 /// Adds `l1[k]·sign(w) + 2·l2[k]·w` to the gradient `g` (same layout as `w`).
+/// `l1` and `l2` hold one run of values: each member's (K), or each member's
+/// repeated over the weights of whole vectors
+/// (`DenseParams::penalty_runs`), so that the vectorised loop has no lanes
+/// left over; a shorter last run takes the first values.
 pub fn add_gradient<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F]) {
     crate::cpu::dispatch!({
-        // Runs of rows that fill whole vectors, then the rows left over.
-        let rows = crate::simd::rows_per_vector(l1.len());
-        let done = if rows > 1 && w.len() >= rows * l1.len() {
-            let (l1r, l2r) = (crate::simd::repeat_rows(l1, rows), crate::simd::repeat_rows(l2, rows));
-            let done = w.len() / l1r.len() * l1r.len();
-            gradient_pass::<F, false>(&w[..done], &l1r, &l2r, &mut g[..done], &mut [], &mut []);
-            done
-        } else {
-            0
-        };
-        gradient_pass::<F, false>(&w[done..], l1, l2, &mut g[done..], &mut [], &mut []);
+        let n = l1.len();
+        if n == 0 {
+            return;
+        }
+        let done = w.len() / n * n;
+        gradient_pass::<F, false>(&w[..done], l1, l2, &mut g[..done], &mut [], &mut []);
+        let rest = w.len() - done;
+        if rest > 0 {
+            gradient_pass::<F, false>(&w[done..], &l1[..rest], &l2[..rest], &mut g[done..], &mut [], &mut []);
+        }
     })
 }
 

@@ -16,7 +16,8 @@
 
 use num_traits::Float;
 
-/// The f32 lanes of the widest vector the kernels use (AVX-512).
+/// The f32 lanes of the widest vector the kernels use (AVX-512), and so
+/// the most lanes of any vector type here (f64 vectors hold half as many).
 pub const WIDEST_LANES: usize = 16;
 
 /// How many consecutive rows of `members` values (one weight's members, in
@@ -73,6 +74,7 @@ pub trait Vector<F>: Copy {
     where
         F: Copy,
     {
+        const { assert!(Self::LANES <= TABLE) };
         let mut lanes = [std::mem::MaybeUninit::<F>::uninit(); TABLE];
         for (l, v) in lanes.iter_mut().enumerate().take(Self::LANES) {
             v.write(unsafe { *table.add(*idx.add(l) as usize) });
@@ -124,6 +126,10 @@ impl<F: Float> Vector<F> for One<F> {
     #[inline(always)]
     unsafe fn write(self, p: *mut F) {
         unsafe { *p = self.0 }
+    }
+    #[inline(always)]
+    unsafe fn lookup(table: *const F, idx: *const u32) -> Self {
+        One(unsafe { *table.add(*idx as usize) })
     }
 }
 

@@ -213,6 +213,8 @@ fn ensembles_of_large_networks_equal_single_networks_bit_for_bit() {
     large_ensemble_matches_singles(37, 5);
     large_ensemble_matches_singles(5, 2);
     large_ensemble_matches_singles(37, 20);
+    // 12 members: AVX2 vectors of 8, one at a time at the AVX-512 level.
+    large_ensemble_matches_singles(12, 3);
 }
 
 #[test]

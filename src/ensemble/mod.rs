@@ -59,6 +59,9 @@ pub struct DenseParams<F> {
     pub layer: usize,
     /// Whether any member has a non-zero L1 or L2 strength.
     regularized: bool,
+    /// `l1` and `l2` repeated over the weights of whole vectors
+    /// ([`crate::simd::rows_per_vector`]): [`crate::regularizers::add_gradient`]'s runs.
+    penalty_runs: [Vec<F>; 2],
     /// How many later Dense layers read this layer's output.
     readers: usize,
 }
@@ -74,8 +77,17 @@ impl<F: Real> DenseParams<F> {
         self.readers
     }
 
-    fn refresh_regularized(&mut self) {
+    /// L1 and L2 strengths for [`crate::regularizers::add_gradient`]: each member's,
+    /// repeated over the weights of whole vectors.
+    pub fn penalty_runs(&self) -> (&[F], &[F]) {
+        (&self.penalty_runs[0], &self.penalty_runs[1])
+    }
+
+    /// Call after every change of `l1` or `l2`.
+    fn refresh_penalty(&mut self) {
         self.regularized = self.l1.iter().chain(&self.l2).any(|v| *v != F::zero());
+        let rows = crate::simd::rows_per_vector(self.l1.len());
+        self.penalty_runs = [crate::simd::repeat_rows(&self.l1, rows), crate::simd::repeat_rows(&self.l2, rows)];
     }
 }
 
@@ -247,7 +259,7 @@ impl<F: Real> Ensemble<F> {
                     }
                 }
                 let dense = self.dense.len();
-                self.dense.push(DenseParams {
+                let mut p = DenseParams {
                     fan_in,
                     units: d.units,
                     activation: d.activation,
@@ -257,9 +269,12 @@ impl<F: Real> Ensemble<F> {
                     l1: vec![F::of(l1); k_n],
                     l2: vec![F::of(l2); k_n],
                     layer: index,
-                    regularized: l1 != 0.0 || l2 != 0.0,
+                    regularized: false,
+                    penalty_runs: Default::default(),
                     readers: 0,
-                });
+                };
+                p.refresh_penalty();
+                self.dense.push(p);
                 LayerNode { spec, output_dim: d.units, outputs: vec![Source::Dense { dense, dim: d.units }] }
             }
         };
@@ -272,7 +287,7 @@ impl<F: Real> Ensemble<F> {
         for p in &mut self.dense {
             p.l1[k] = F::of(l1);
             p.l2[k] = F::of(l2);
-            p.refresh_regularized();
+            p.refresh_penalty();
         }
     }
 

@@ -393,7 +393,8 @@ impl<F: Real> Ensemble<F> {
                     let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
                     regularizers::add_gradient_and_sums(&p.w, &p.l1, &p.l2, &mut ws.gw[pi], s1, s2);
                 } else {
-                    regularizers::add_gradient(&p.w, &p.l1, &p.l2, &mut ws.gw[pi]);
+                    let (l1, l2) = p.penalty_runs();
+                    regularizers::add_gradient(&p.w, l1, l2, &mut ws.gw[pi]);
                 }
             }
             let mut row = 0;

@@ -308,14 +308,16 @@ unsafe fn input_grad_tile<F: Real, V: Vector<F>, const R: usize, const U: usize,
     }
 }
 
-/// [`super::expand`]'s lanes, checked there.
+/// [`super::expand`].
 #[inline(always)]
 pub(super) fn expand<F: Real, V: Vector<F>>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
     let k_n = map.len();
+    assert!(table.len() >= cols * TABLE && out.len() >= cols * k_n, "expand: buffers too short");
+    assert!(map.iter().all(|&m| (m as usize) < TABLE), "expand: an index outside the table");
     let (table, map, out) = (table.as_ptr(), map.as_ptr(), out.as_mut_ptr());
-    // SAFETY: the caller checked that the table holds `cols` rows of TABLE
-    // values, `out` cols × K values, and every index is below TABLE; each
-    // block lies inside a row (overlapping: the same values written twice).
+    // SAFETY: checked above: the table holds `cols` rows of TABLE values,
+    // `out` cols × K values, and every index is below TABLE; each block
+    // lies inside a row (overlapping: the same values written twice).
     unsafe {
         if k_n >= V::LANES {
             for c in 0..cols {

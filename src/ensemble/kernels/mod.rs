@@ -28,7 +28,7 @@ use super::DenseParams;
 use crate::activations::with_derivative;
 use crate::cpu::{self, Level};
 use crate::scalar::Real;
-use crate::simd::{Lanes, One, TABLE, WIDEST_LANES};
+use crate::simd::{Lanes, One, WIDEST_LANES};
 use crate::Activation;
 
 /// Runs `f::<F, V, R', U'>(args)` over a grid of `a_n × b_n` tiles of R × U
@@ -102,6 +102,7 @@ macro_rules! with_tile {
 /// `y` holds `V::LANES` values.
 #[inline(always)]
 unsafe fn finish<F: Real, V: crate::simd::Vector<F>>(a: V, y: *const F, deriv: impl Fn(F) -> F) -> V {
+    const { assert!(V::LANES <= WIDEST_LANES) };
     let (mut av, mut yv) = ([F::zero(); WIDEST_LANES], [F::zero(); WIDEST_LANES]);
     unsafe {
         a.write(av.as_mut_ptr());
@@ -158,9 +159,6 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize
 /// ([`crate::simd::Vector::lookup`]). How a mini-batch reaches the members
 /// that share it: each distinct batch row is read once into the table.
 pub fn expand<F: Real>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
-    let k_n = map.len();
-    assert!(table.len() >= cols * TABLE && out.len() >= cols * k_n, "expand: buffers too short");
-    assert!(map.iter().all(|&m| (m as usize) < TABLE), "expand: an index outside the table");
     match cpu::level() {
         Level::Avx512 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Wide>(table, map, cols, out)),
         Level::Avx2 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Narrow>(table, map, cols, out)),

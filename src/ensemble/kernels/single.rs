@@ -2,7 +2,9 @@
 //! consecutive units (forward pass, weight gradients) or input columns
 //! (input gradient, read from a transposed copy of the weights), and a tile
 //! keeps R × U vectors in registers; the other operand is one value
-//! broadcast to every lane.
+//! broadcast to every lane. The forward pass also serves an ensemble whose
+//! inputs are all shared: its weights are then one matrix of units × K
+//! columns.
 //!
 //! Every value is the same sum, in the same order, as in an ensemble's
 //! tiles ([`super::members`]): a single network is bit for bit one member of
