@@ -74,7 +74,7 @@ macro_rules! tiled {
 }
 use tiled;
 
-/// Rows of samples in a tile at every CPU level ([`with_tile!`]'s R): a
+/// Rows of samples in a tile at every CPU level (`with_tile!`'s R): a
 /// batch of a multiple of it has no rows left over for the slower 1-row tiles.
 pub const TILE_ROWS: usize = 4;
 
