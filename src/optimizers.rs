@@ -499,9 +499,10 @@ struct Lane<F> {
 }
 
 impl<F: Copy> Lanes<'_, F> {
+    /// The first `n` lanes.
     #[inline(always)]
-    fn at(&self, k: usize) -> Lane<F> {
-        Lane { lr: self.lr[k], c0: self.c0[k], c1: self.c1[k], c2: self.c2[k], corr: self.corr[k] }
+    fn first(&self, n: usize) -> Self {
+        Lanes { lr: &self.lr[..n], c0: &self.c0[..n], c1: &self.c1[..n], c2: &self.c2[..n], corr: &self.corr[..n] }
     }
 
     /// Every member's values `rows` times over: the lanes of `rows`
@@ -525,11 +526,10 @@ impl<F> Repeated<F> {
 
 /// Runs `f(member k's lane, w, g, slot0, slot1)` on every weight of an
 /// ensemble-layout array, in runs of consecutive weights. `lanes` holds the
-/// members' constants for one run: a single network's one value (the run is
-/// the whole array), K members', or, where K is not a whole number of
-/// vectors, K members' repeated over the weights of whole vectors
-/// ([`crate::simd::rows_per_vector`]: 4 weights × 60 members are 15 vectors
-/// of 16), so that the vectorised loop has no lanes left over. A shorter
+/// members' constants for one run: the K members' repeated over the weights
+/// of whole vectors ([`crate::simd::rows_per_vector`]: 4 weights × 60
+/// members are 15 vectors of 16, a single network's value 16 times), so
+/// that the vectorised loop has no lanes left over. A shorter
 /// last run takes the first values. Every weight gets `f` with its member's
 /// values either way, so a member's update does not depend on the
 /// ensemble's size.
@@ -542,27 +542,13 @@ fn each<F: Real>(
     s1: &mut [F],
     f: impl Fn(Lane<F>, &mut F, F, &mut F, &mut F),
 ) {
-    if lanes.lr.len() == 1 {
-        let l = lanes.at(0);
-        for (((w, &g), a), b) in w.iter_mut().zip(g).zip(s0.iter_mut()).zip(s1.iter_mut()) {
-            f(l, w, g, a, b);
-        }
-        return;
-    }
     let done = in_runs(lanes, w, g, s0, s1, &f);
     let rest = w.len() - done;
-    let short = Lanes {
-        lr: &lanes.lr[..rest],
-        c0: &lanes.c0[..rest],
-        c1: &lanes.c1[..rest],
-        c2: &lanes.c2[..rest],
-        corr: &lanes.corr[..rest],
-    };
-    in_runs(short, &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
+    in_runs(lanes.first(rest), &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
 }
 
 /// [`each`] over the whole runs of `lanes.lr.len()` values in `w` (lane j of
-/// a run takes `lanes.at(j)`); returns how many values that covered.
+/// a run takes lane j of `lanes`); returns how many values that covered.
 #[inline(always)]
 fn in_runs<F: Real>(
     lanes: Lanes<F>,
@@ -578,7 +564,7 @@ fn in_runs<F: Real>(
     }
     // Every slice cut to `n` first, so that the inner loop has no bounds
     // checks and vectorises.
-    let (lr, c0, c1, c2, corr) = (&lanes.lr[..n], &lanes.c0[..n], &lanes.c1[..n], &lanes.c2[..n], &lanes.corr[..n]);
+    let Lanes { lr, c0, c1, c2, corr } = lanes.first(n);
     let runs = w.chunks_exact_mut(n).zip(g.chunks_exact(n));
     let mut done = 0;
     for ((wr, gr), (ar, br)) in runs.zip(s0.chunks_exact_mut(n).zip(s1.chunks_exact_mut(n))) {
