@@ -83,11 +83,15 @@ impl<F: Real> DenseParams<F> {
         (&self.penalty_runs[0], &self.penalty_runs[1])
     }
 
-    /// Call after every change of `l1` or `l2`.
-    fn refresh_penalty(&mut self) {
+    /// Sets member k's L1 and L2 strengths.
+    fn set_penalty(&mut self, k: usize, l1: F, l2: F) {
+        let k_n = self.l1.len();
+        (self.l1[k], self.l2[k]) = (l1, l2);
         self.regularized = self.l1.iter().chain(&self.l2).any(|v| *v != F::zero());
-        let rows = crate::simd::rows_per_vector(self.l1.len());
-        self.penalty_runs = [crate::simd::repeat_rows(&self.l1, rows), crate::simd::repeat_rows(&self.l2, rows)];
+        let [l1r, l2r] = &mut self.penalty_runs;
+        for (a, b) in l1r.iter_mut().zip(l2r.iter_mut()).skip(k).step_by(k_n) {
+            (*a, *b) = (l1, l2);
+        }
     }
 }
 
@@ -269,11 +273,12 @@ impl<F: Real> Ensemble<F> {
                     l1: vec![F::of(l1); k_n],
                     l2: vec![F::of(l2); k_n],
                     layer: index,
-                    regularized: false,
+                    regularized: l1 != 0.0 || l2 != 0.0,
                     penalty_runs: Default::default(),
                     readers: 0,
                 };
-                p.refresh_penalty();
+                let rows = crate::simd::rows_per_vector(k_n);
+                p.penalty_runs = [crate::simd::repeat_rows(&p.l1, rows), crate::simd::repeat_rows(&p.l2, rows)];
                 self.dense.push(p);
                 LayerNode { spec, output_dim: d.units, outputs: vec![Source::Dense { dense, dim: d.units }] }
             }
@@ -285,9 +290,7 @@ impl<F: Real> Ensemble<F> {
     /// Sets member `k`'s L1/L2 strengths on every Dense layer.
     pub fn set_regularization(&mut self, k: usize, l1: f64, l2: f64) {
         for p in &mut self.dense {
-            p.l1[k] = F::of(l1);
-            p.l2[k] = F::of(l2);
-            p.refresh_penalty();
+            p.set_penalty(k, F::of(l1), F::of(l2));
         }
     }
 
