@@ -359,7 +359,7 @@ impl<F: Real> OptimizerState<F> {
         let lr: Vec<F> = members.iter().map(|m| F::of(m.lr())).collect();
         let corr = vec![F::zero(); k_n];
         let [c0, c1, c2] = &c;
-        let runs = Lanes { lr: &lr, c0, c1, c2, corr: &corr }.repeated(crate::simd::rows_per_vector(k_n));
+        let runs = Lanes { lr: &lr, c0, c1, c2, corr: &corr }.repeated();
         Ok(OptimizerState { rule, step: 0, lr, c64, corr, runs, slots })
     }
 
@@ -505,10 +505,10 @@ impl<F: Copy> Lanes<'_, F> {
         Lanes { lr: &self.lr[..n], c0: &self.c0[..n], c1: &self.c1[..n], c2: &self.c2[..n], corr: &self.corr[..n] }
     }
 
-    /// Every member's values `rows` times over: the lanes of `rows`
-    /// consecutive weights.
-    fn repeated(&self, rows: usize) -> Repeated<F> {
-        let rep = |v: &[F]| crate::simd::repeat_rows(v, rows);
+    /// Every member's values over one run of whole vectors
+    /// ([`crate::simd::whole_vector_run`]).
+    fn repeated(&self) -> Repeated<F> {
+        let rep = |v: &[F]| crate::simd::whole_vector_run(v);
         Repeated([rep(self.lr), rep(self.c0), rep(self.c1), rep(self.c2), rep(self.corr)])
     }
 }

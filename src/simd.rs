@@ -34,9 +34,10 @@ pub fn rows_per_vector(members: usize) -> usize {
     WIDEST_LANES / a
 }
 
-/// Per-member values repeated `rows` times: the lanes of `rows` consecutive
-/// weight rows.
-pub fn repeat_rows<F: Copy>(values: &[F], rows: usize) -> Vec<F> {
+/// Per-member values repeated over [`rows_per_vector`] consecutive weight
+/// rows: the lanes of one run of whole vectors.
+pub fn whole_vector_run<F: Copy>(values: &[F]) -> Vec<F> {
+    let rows = rows_per_vector(values.len());
     values.iter().copied().cycle().take(rows * values.len()).collect()
 }
 

@@ -263,23 +263,23 @@ impl<F: Real> Ensemble<F> {
                     }
                 }
                 let dense = self.dense.len();
-                let mut p = DenseParams {
+                let regularized = l1 != 0.0 || l2 != 0.0;
+                let (l1, l2) = (vec![F::of(l1); k_n], vec![F::of(l2); k_n]);
+                let penalty_runs = [crate::simd::whole_vector_run(&l1), crate::simd::whole_vector_run(&l2)];
+                self.dense.push(DenseParams {
                     fan_in,
                     units: d.units,
                     activation: d.activation,
                     inputs,
                     w,
                     b: vec![F::zero(); d.units * k_n],
-                    l1: vec![F::of(l1); k_n],
-                    l2: vec![F::of(l2); k_n],
+                    regularized,
+                    l1,
+                    l2,
                     layer: index,
-                    regularized: l1 != 0.0 || l2 != 0.0,
-                    penalty_runs: Default::default(),
+                    penalty_runs,
                     readers: 0,
-                };
-                let rows = crate::simd::rows_per_vector(k_n);
-                p.penalty_runs = [crate::simd::repeat_rows(&p.l1, rows), crate::simd::repeat_rows(&p.l2, rows)];
-                self.dense.push(p);
+                });
                 LayerNode { spec, output_dim: d.units, outputs: vec![Source::Dense { dense, dim: d.units }] }
             }
         };

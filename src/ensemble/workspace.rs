@@ -149,9 +149,9 @@ impl<F: Real> Workspace<F> {
         };
         if self.sharing.find(order, start, rows) {
             let Sharing { distinct, map, table } = &mut self.sharing;
+            table.resize(table.len().max(dx.max(dy) * TABLE), F::zero());
             for n in 0..rows {
                 for (dst, width, from) in [(&mut self.x, dx, xs), (&mut self.y, dy, ys)] {
-                    table.resize(table.len().max(width * TABLE), F::zero());
                     for (s, &k) in distinct.iter().enumerate() {
                         let row = &from[order[k][start + n] * width..][..width];
                         for (c, &v) in row.iter().enumerate() {
