@@ -341,3 +341,34 @@ fn bad_seed_counts_and_adaptive_settings_are_refused_with_what_to_write() {
     }
     assert!(!d.join("results").exists());
 }
+
+/// Shards started at once create the same missing parent folders: each must
+/// take a folder another made meanwhile as existing (not as a dangling link,
+/// the race that once failed a Slurm array), and report only its own.
+#[test]
+fn concurrent_shards_create_shared_parents() {
+    use netsweep::sweep::output::create_missing;
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..200 {
+        let base = dir.path().join(format!("r{round}/results/x/shards"));
+        let barrier = std::sync::Barrier::new(4);
+        let made: Vec<Vec<PathBuf>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let (base, barrier) = (&base, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        create_missing(&base.join(format!("{i}-of-4"))).expect("a shared parent is not an error")
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, m) in made.iter().enumerate() {
+            assert!(m.ends_with(&[base.join(format!("{i}-of-4"))]), "{m:?}");
+        }
+        // Every shared parent was made by exactly one of them.
+        let shared: Vec<&PathBuf> = made.iter().flatten().filter(|p| !p.starts_with(&base) || **p == base).collect();
+        assert_eq!(shared.len(), 4, "{shared:?}");
+    }
+}

@@ -250,7 +250,10 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
 pub fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
     let missing: Vec<PathBuf> =
         dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
-    if let Some(link) = missing.iter().find(|a| a.symlink_metadata().is_ok()) {
+    // A folder another process made since `exists()` looked is not a link:
+    // only an entry that is itself a link, and still leads nowhere, is refused.
+    let dangling = |a: &&PathBuf| a.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !a.exists();
+    if let Some(link) = missing.iter().find(dangling) {
         return Err(SweepError::Output {
             path: dir.to_path_buf(),
             msg: format!(
