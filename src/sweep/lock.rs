@@ -56,14 +56,18 @@ impl FolderLock {
         // A holder may remove a lock file it created (on refusal) while another
         // process opens it: lock, then check the path still names the locked file.
         for _ in 0..16 {
-            let created = !path.exists();
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| busy(format!("cannot create its lock file {HOLDER}: {e}")))?;
+            // Exactly one of several processes starting at once creates it.
+            let open = |new: bool| OpenOptions::new().read(true).write(true).create_new(new).open(&path);
+            let (file, created) = match open(true) {
+                Ok(f) => (f, true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
+                    Ok(f) => (f, false),
+                    // Removed by its refused creator in between: try again.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(busy(format!("cannot open its lock file {HOLDER}: {e}"))),
+                },
+                Err(e) => return Err(busy(format!("cannot create its lock file {HOLDER}: {e}"))),
+            };
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
