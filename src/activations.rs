@@ -11,6 +11,7 @@
 //! what the backward pass keeps, so no pre-activation buffer is needed.
 
 use crate::scalar::Real;
+use crate::simd::{One, Vector};
 use serde::{Deserialize, Serialize};
 
 /// Runs `$body` with `$d` bound to this activation's derivative written in
@@ -157,7 +158,13 @@ pub(crate) fn leaky<F: Real>(x: F, a: F) -> F {
 /// tanh' from its output y: 1 - y² (one rounding: a fused multiply-add).
 #[inline(always)]
 pub(crate) fn tanh_derivative<F: Real>(y: F) -> F {
-    (-y).mul_add(y, F::one())
+    tanh_derivative_lanes(One::new(y)).get()
+}
+
+/// [`tanh_derivative`] on every lane of a vector.
+#[inline(always)]
+pub(crate) fn tanh_derivative_lanes<F: Real, V: Vector<F>>(y: V) -> V {
+    y.neg().mul_add(y, V::splat(F::one()))
 }
 
 /// The sigmoid's derivative from its output s: s(1 - s).

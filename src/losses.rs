@@ -17,6 +17,7 @@
 use crate::activations::with_derivative;
 use crate::error::{Error, Result};
 use crate::scalar::Real;
+use crate::simd::{One, Vector};
 use crate::Activation;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -218,8 +219,14 @@ impl Loss {
 /// One score's term of the MSE sum: (s - y)².
 #[inline(always)]
 pub(crate) fn mse_term<F: Real>(s: F, y: F) -> F {
-    let e = s - y;
-    e * e
+    mse_term_lanes(One::new(s), One::new(y)).get()
+}
+
+/// [`mse_term`] on every lane of a vector.
+#[inline(always)]
+pub(crate) fn mse_term_lanes<F, V: Vector<F>>(s: V, y: V) -> V {
+    let e = s.sub(y);
+    e.mul(e)
 }
 
 /// The scale of the MSE gradient for `rows` samples: 2/N (as 2·(1/N)).
@@ -231,7 +238,13 @@ pub(crate) fn mse_scale<F: Real>(rows: usize) -> F {
 /// One score's MSE gradient: `c`·(s - y), with `c` from [`mse_scale`].
 #[inline(always)]
 pub(crate) fn mse_gradient<F: Real>(c: F, s: F, y: F) -> F {
-    c * (s - y)
+    mse_gradient_lanes(One::new(c), One::new(s), One::new(y)).get()
+}
+
+/// [`mse_gradient`] on every lane of a vector.
+#[inline(always)]
+pub(crate) fn mse_gradient_lanes<F, V: Vector<F>>(c: V, s: V, y: V) -> V {
+    c.mul(s.sub(y))
 }
 
 /// Checks scores and targets of one network: at least one row, the same

@@ -12,6 +12,7 @@
 use crate::error::Result;
 use crate::losses::Loss;
 use crate::scalar::Real;
+use crate::simd::{One, Vector};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
@@ -142,19 +143,15 @@ pub const ACC_XOR_THRESHOLD: f64 = 0.5;
 /// vectorise without masked stores.
 #[inline(always)]
 pub(crate) fn acc_xor_hit<F: Real>(s: F, y: F) -> F {
-    let t = F::of(ACC_XOR_THRESHOLD);
-    let q = if s > t {
-        F::one()
-    } else if s < -t {
-        -F::one()
-    } else {
-        s
-    };
-    if q == y {
-        F::one()
-    } else {
-        F::zero()
-    }
+    acc_xor_hit_lanes(One::new(s), One::new(y)).get()
+}
+
+/// [`acc_xor_hit`] on every lane of a vector.
+#[inline(always)]
+pub(crate) fn acc_xor_hit_lanes<F: Real, V: Vector<F>>(s: V, y: V) -> V {
+    let (t, one) = (F::of(ACC_XOR_THRESHOLD), V::splat(F::one()));
+    let q = s.gt_or(V::splat(t), one, s.lt_or(V::splat(-t), V::splat(-F::one()), s));
+    q.eq_or(y, one, V::splat(F::zero()))
 }
 
 /// Turns per-member sums of [`acc_xor_hit`] over `rows` × `outputs` scores into fractions.

@@ -15,6 +15,7 @@
 //! |x| ≥ 9, odd, NaN stays NaN); `fast_exp` is within **1 ulp** on
 //! [-87, 87], 0 below -87 and `inf` above 88.
 
+use crate::simd::{One, Vector};
 use ndarray::LinalgScalar;
 use num_traits::{Float, FromPrimitive, ToPrimitive};
 use std::fmt::{Debug, Display};
@@ -170,17 +171,24 @@ const TANH_Q: [f32; 4] = [2.545_483e-4, 0.024_493_387, 0.464_169_35, 1.0];
 /// keeps few dependent steps in flight. Odd by construction; NaN stays NaN.
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
-    // `clamp` compares (unlike min/max), so NaN stays NaN.
-    let xc = x.clamp(-TANH_CLAMP, TANH_CLAMP);
-    let u = xc * xc;
-    let mut p = TANH_P[0];
+    tanh_rational(One::new(x)).get()
+}
+
+/// [`tanh_f32`] on every lane of a vector: its one formula, for scalars
+/// ([`One`]) and the SIMD vectors alike.
+#[inline(always)]
+pub(crate) fn tanh_rational<V: Vector<f32>>(x: V) -> V {
+    // A clamp that compares (unlike min/max alone), so NaN stays NaN.
+    let xc = x.clamp(V::splat(-TANH_CLAMP), V::splat(TANH_CLAMP));
+    let u = xc.mul(xc);
+    let mut p = V::splat(TANH_P[0]);
     for &c in &TANH_P[1..] {
-        p = p.mul_add(u, c);
+        p = p.mul_add(u, V::splat(c));
     }
-    let mut q = TANH_Q[0];
+    let mut q = V::splat(TANH_Q[0]);
     for &c in &TANH_Q[1..] {
-        q = q.mul_add(u, c);
+        q = q.mul_add(u, V::splat(c));
     }
     // Never outside [-1, 1].
-    (xc * p / q).clamp(-1.0, 1.0)
+    xc.mul(p).div(q).clamp(V::splat(-1.0), V::splat(1.0))
 }

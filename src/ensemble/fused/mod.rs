@@ -49,6 +49,10 @@ use std::ops::ControlFlow;
 /// measured, 64: 265 / 189, 96: 225 / 160, 128: 242 / 181.
 pub const W: usize = 64;
 
+/// Vectors per sub-group: the kernel runs a group as sub-groups of this
+/// many vectors (64 lanes of f32 on AVX-512, 32 on AVX2).
+const VECTORS: usize = 2;
+
 /// Epochs a group runs before the next group (the report buffers hold a
 /// block's epochs for all K members).
 pub const BLOCK: usize = 32;
@@ -247,7 +251,7 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
                     diverged: lanes_of(&found.diverged_at[at..at + lanes]),
                 };
                 let hy = &hyper[g];
-                crate::cpu::dispatch!(kernel::steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..end, Some(&mut out)));
+                run_steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..end, Some(&mut out));
                 found.first_met[at..at + lanes].copy_from_slice(&out.met[..lanes]);
                 found.diverged_at[at..at + lanes].copy_from_slice(&out.diverged[..lanes]);
             }
@@ -282,7 +286,7 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
                 (params, vel) = start;
                 for (g, (p, v)) in params.iter_mut().zip(&mut vel).enumerate() {
                     let hy = &hyper[g];
-                    crate::cpu::dispatch!(kernel::steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..epoch + 1, None));
+                    run_steps::<F, A, B, D, H, C, P>(&net, hy, p, v, t..epoch + 1, None);
                 }
                 scatter(ens, &params);
                 found.truncate_after(epoch);
@@ -292,6 +296,30 @@ impl<F: Real, A: LaneAct<F>, B: LaneAct<F>> Job<'_, '_, F, A, B> {
         }
         scatter(ens, &params);
         found
+    }
+}
+
+/// [`kernel::steps`] at the CPU's level, in its vectors: sub-groups of
+/// [`VECTORS`] vectors.
+#[allow(clippy::too_many_arguments)]
+fn run_steps<F: Real, A: LaneAct<F>, B: LaneAct<F>, const D: usize, const H: usize, const C: bool, const P: usize>(
+    net: &Net<'_, F, A, B>,
+    hy: &Hyper<F>,
+    p: &mut [Lanes<F>; P],
+    v: &mut [Lanes<F>; P],
+    steps: std::ops::Range<usize>,
+    out: Option<&mut Out<'_, F>>,
+) {
+    use crate::cpu::{dispatch, Level};
+    use crate::simd::{Lanes as Vectors, One};
+    match crate::cpu::level() {
+        Level::Avx512 => {
+            dispatch!(kernel::steps::<F, <F as Vectors>::Wide, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out))
+        }
+        Level::Avx2 => {
+            dispatch!(kernel::steps::<F, <F as Vectors>::Narrow, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out))
+        }
+        Level::Baseline => dispatch!(kernel::steps::<F, One<F>, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out)),
     }
 }
 
