@@ -41,16 +41,17 @@ use kernel::{Hyper, LaneAct, Lanes, Net, Out, Tanh};
 use ndarray::ArrayView2;
 use std::ops::ControlFlow;
 
-/// Members per group: four AVX-512 registers of f32 (eight of AVX2). The
-/// kernel is latency-bound (the tanh of the hidden layer, then the
-/// output's): wider groups give the out-of-order core more independent
-/// work. On the 20,000-epoch XOR grid, rows in blocks of 4 (M
-/// network-epochs/s at the AVX-512 / AVX2 level): 32 members 191 / not
-/// measured, 64: 265 / 189, 96: 225 / 160, 128: 242 / 181.
+/// Members per group: the lanes of the report and watch buffers, and of the
+/// group's parameter arrays. The kernel runs them as sub-groups of
+/// [`VECTORS`] vectors.
 pub const W: usize = 64;
 
-/// Vectors per sub-group: the kernel runs a group as sub-groups of this
-/// many vectors (64 lanes of f32 on AVX-512, 32 on AVX2).
+/// Vectors per sub-group (32 members of f32 on AVX-512, 16 on AVX2). The
+/// kernel is latency-bound (the tanh of the hidden layer, then the
+/// output's) until its state outgrows the registers. On the 20,000-epoch
+/// XOR grid (Zen 4; M network-epochs/s, AVX-512 / AVX2): 1 vector 182–218 /
+/// 136, 2 vectors 234–241 / 172, 4 vectors 142–157 (with rows in blocks of
+/// 2; the parameters and gradients spill to the stack).
 const VECTORS: usize = 2;
 
 /// Epochs a group runs before the next group (the report buffers hold a
