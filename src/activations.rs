@@ -76,6 +76,7 @@ impl Activation {
     }
 
     /// f(x) for one value.
+    #[inline(always)]
     pub fn value<F: Real>(&self, x: F) -> F {
         match *self {
             Activation::Tanh => x.fast_tanh(),
@@ -109,7 +110,7 @@ impl Activation {
     }
 
     /// [`Self::apply_in_place`] without the dispatch, for kernels that
-    /// already run inside one (the fused epochs apply it to a group's lanes).
+    /// already run inside one.
     #[inline(always)]
     pub(crate) fn apply_slice<F: Real>(&self, buf: &mut [F]) {
         match *self {

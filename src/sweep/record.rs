@@ -245,6 +245,20 @@ pub mod seed_text {
     }
 }
 
+/// A value as a record keeps it: every NaN as the one `f32::NAN`. IEEE 754
+/// and Rust leave the sign and payload of a NaN an operation makes
+/// unspecified (the compiler may swap an addition's operands, and x86 passes
+/// on the first NaN), so without this the sorted statistics and the bits in
+/// runs.parquet could depend on code generation.
+#[inline]
+pub fn one_nan(x: f32) -> f32 {
+    if x.is_nan() {
+        f32::NAN
+    } else {
+        x
+    }
+}
+
 /// The runs.jsonl lines of records: compact JSON, one per line.
 pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 4096);
@@ -259,6 +273,19 @@ pub fn jsonl(records: &[RunRecord]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_nan_is_kept_as_one_value() {
+        let negative = f32::from_bits(0xFFC0_0000);
+        let payload = f32::from_bits(0x7FC0_1234);
+        assert!(negative.is_nan() && payload.is_nan());
+        for x in [negative, payload, -f32::NAN, f32::NAN] {
+            assert_eq!(one_nan(x).to_bits(), 0x7FC0_0000);
+        }
+        for x in [0.0f32, -0.0, 1.5, -2.25, f32::INFINITY, f32::NEG_INFINITY, f32::MIN_POSITIVE] {
+            assert_eq!(one_nan(x).to_bits(), x.to_bits());
+        }
+    }
 
     #[test]
     fn seeds_are_hex_strings_and_earlier_files_still_read() {

@@ -245,7 +245,7 @@ impl Rows {
         }
         self.outcome.append_value(r.outcome.name());
         for (b, v) in self.finals.iter_mut().zip(r.finals()) {
-            b.append_option(v.map(one_nan));
+            b.append_option(v);
         }
         for (b, v) in self.curves.iter_mut().zip(r.curves()) {
             append_list(b, v.map(Vec::as_slice));
@@ -282,26 +282,8 @@ impl Rows {
     }
 }
 
-/// NaN as one value: IEEE 754 and Rust leave the sign and payload of a NaN
-/// an operation makes unspecified (the compiler may swap the operands of an
-/// addition, and x86 then passes on the other NaN), and parquet stores the
-/// bits, so the files would otherwise depend on code generation.
-fn one_nan(x: f32) -> f32 {
-    if x.is_nan() {
-        f32::NAN
-    } else {
-        x
-    }
-}
-
 fn append_list(b: &mut ListBuilder<Float32Builder>, values: Option<&[f32]>) {
     match values {
-        Some(v) if v.iter().any(|x| x.is_nan()) => {
-            for &x in v {
-                b.values().append_value(one_nan(x));
-            }
-            b.append(true);
-        }
         Some(v) => {
             b.values().append_slice(v);
             b.append(true);

@@ -8,7 +8,7 @@
 
 use super::config::Split;
 use super::plan::Plan;
-use super::record::{Class, Curves, RunRecord};
+use super::record::{one_nan, Class, Curves, RunRecord};
 use crate::ensemble::{EpochReport, Watch, Watched};
 use crate::Ensemble;
 use std::ops::ControlFlow;
@@ -85,7 +85,7 @@ impl<'p> Tracker<'p> {
         let higher = self.plan.criterion.metric.higher_is_better();
         for ((tr, &v), &d) in self.tracks.iter_mut().zip(tm).zip(r.diverged_at) {
             if d == 0 && tr.best_test.is_none_or(|b| if higher { v > b } else { v < b }) {
-                tr.best_test = Some(v);
+                tr.best_test = Some(one_nan(v));
             }
         }
     }
@@ -104,21 +104,22 @@ impl<'p> Tracker<'p> {
         let criterion = &self.plan.criterion;
         let alive = self.tracks.iter_mut().zip(r.diverged_at).enumerate().filter(|(_, (_, &d))| d == 0);
         for (k, (tr, _)) in alive {
-            let (tl, tm) = (r.test_loss.map(|v| v[k]), r.test_metric.map(|v| v[k]));
+            let (tl, tm) = (r.test_loss.map(|v| one_nan(v[k])), r.test_metric.map(|v| one_nan(v[k])));
+            let (loss, metric) = (one_nan(r.train_loss[k]), one_nan(r.train_metric[k]));
             if record {
                 let c = &mut tr.curves;
-                c.train_loss.push(r.train_loss[k]);
-                c.train_metric.push(r.train_metric[k]);
+                c.train_loss.push(loss);
+                c.train_metric.push(metric);
                 if let (Some(l), Some(m), Some(tl), Some(tm)) = (c.test_loss.as_mut(), c.test_metric.as_mut(), tl, tm) {
                     l.push(tl);
                     m.push(tm);
                 }
             }
             if trend {
-                tr.trend_loss = Some(r.train_loss[k]);
+                tr.trend_loss = Some(loss);
             }
             if last {
-                tr.last = Some((r.train_loss[k], r.train_metric[k], tl, tm));
+                tr.last = Some((loss, metric, tl, tm));
                 tr.met_at_end = criterion.met(watched[k] as f64);
             }
         }
@@ -170,9 +171,10 @@ impl<'p> Tracker<'p> {
                     final_test_loss: last.and_then(|l| l.2),
                     final_test_metric: last.and_then(|l| l.3),
                     best_test_metric: if diverged { None } else { tr.best_test },
-                    final_validation_metric: validation.filter(|_| !diverged).map(|v| v[k]),
+                    final_validation_metric: validation.filter(|_| !diverged).map(|v| one_nan(v[k])),
                     curves: tr.curves,
-                    weights: (seed_index < plan.keep_weights && !diverged).then(|| ens.member_params(k)),
+                    weights: (seed_index < plan.keep_weights && !diverged)
+                        .then(|| ens.member_params(k).into_iter().map(one_nan).collect()),
                 }
             })
             .collect()

@@ -128,8 +128,9 @@ impl<F: Real, V: Vector<F>, const G: usize> Pk<F, V, G> {
 }
 
 /// An activation applied to a sub-group's lanes. [`Tanh`] is the course's
-/// activation compiled in; [`Activation`] matches once per call, then runs
-/// lane by lane.
+/// activation compiled in, in vector operations; [`Activation`] runs tanh
+/// the same way and the others lane by lane through [`Activation::value`]
+/// (a fallback no shipped grid takes).
 pub(super) trait LaneAct<F>: Copy {
     /// f(v).
     fn apply<V: Vector<F>, const G: usize>(self, v: Pk<F, V, G>) -> Pk<F, V, G>;
@@ -223,6 +224,8 @@ pub(super) struct Hyper<F> {
     pub l1: [Lanes<F>; 2],
     /// L2 strength, hidden then output layer.
     pub l2: [Lanes<F>; 2],
+    /// Members in the group (the lanes after them are padding).
+    pub live: usize,
 }
 
 /// Where a group's reports go, and its watch: loss and metric of epoch e
@@ -290,7 +293,8 @@ pub(super) fn steps<
 ) {
     let n = Pk::<F, V, G>::LANES;
     const { assert!(W.is_multiple_of(Pk::<F, V, G>::LANES), "a group is a whole number of sub-groups") };
-    for o in (0..W).step_by(n) {
+    // Sub-groups of padding only are skipped.
+    for o in (0..hy.live).step_by(n) {
         let sub = Sub::<F, V, G, P>::load(hy, p, vel, o, net.momentum);
         let sub = sub_steps::<F, V, G, A, B, D, H, C, P>(net, sub, steps.clone(), o, out.as_deref_mut());
         sub.store(p, vel, o, net.momentum);

@@ -42,8 +42,8 @@ use ndarray::ArrayView2;
 use std::ops::ControlFlow;
 
 /// Members per group: the lanes of the report and watch buffers, and of the
-/// group's parameter arrays. The kernel runs them as sub-groups of
-/// [`VECTORS`] vectors.
+/// group's parameter arrays. The kernel runs them as sub-groups of a few
+/// vectors.
 pub const W: usize = 64;
 
 /// Vectors per sub-group (32 members of f32 on AVX-512, 16 on AVX2). The
@@ -196,8 +196,9 @@ pub(super) fn fit<F: Real>(
 /// Each group's learning rates, momenta and L1/L2 strengths.
 fn hyper<F: Real>(ens: &Ensemble<F>, sgd: impl Iterator<Item = (F, F)>) -> Vec<Hyper<F>> {
     let zero = [F::zero(); W];
-    let mut out: Vec<Hyper<F>> =
-        (0..ens.members.div_ceil(W)).map(|_| Hyper { lr: zero, mu: zero, l1: [zero; 2], l2: [zero; 2] }).collect();
+    let mut out: Vec<Hyper<F>> = (0..ens.members.div_ceil(W))
+        .map(|g| Hyper { lr: zero, mu: zero, l1: [zero; 2], l2: [zero; 2], live: W.min(ens.members - g * W) })
+        .collect();
     for (k, (lr, mu)) in sgd.enumerate() {
         let (h, l) = (&mut out[k / W], k % W);
         (h.lr[l], h.mu[l]) = (lr, mu);
