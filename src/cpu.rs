@@ -165,17 +165,47 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// `per_level!(avx512: a, avx2: b, baseline: c)` evaluates the expression
+/// of [`level`]'s instruction set, compiled for it alone. For code whose
+/// types follow the level (its vector width): [`dispatch!`] of a `match`
+/// would compile every arm inside every level's trampoline, three times the
+/// code and the build time for nothing.
+macro_rules! per_level {
+    (avx512: $a:expr, avx2: $b:expr, baseline: $c:expr $(,)?) => {
+        match $crate::cpu::level() {
+            // SAFETY: `level` only returns a level whose instructions the
+            // CPU has (checked by `Level::supported`).
+            #[cfg(target_arch = "x86_64")]
+            $crate::cpu::Level::Avx512 => unsafe {
+                $crate::cpu::avx512(
+                    #[inline(always)]
+                    || $a,
+                )
+            },
+            #[cfg(target_arch = "x86_64")]
+            $crate::cpu::Level::Avx2 => unsafe {
+                $crate::cpu::avx2(
+                    #[inline(always)]
+                    || $b,
+                )
+            },
+            _ => $c,
+        }
+    };
+}
+pub(crate) use per_level;
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn avx2<R>(body: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn avx2<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 #[inline]
-unsafe fn avx512<R>(body: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn avx512<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 

@@ -312,17 +312,12 @@ fn run_steps<F: Real, A: LaneAct<F>, B: LaneAct<F>, const D: usize, const H: usi
     steps: std::ops::Range<usize>,
     out: Option<&mut Out<'_, F>>,
 ) {
-    use crate::cpu::{dispatch, Level};
     use crate::simd::{Lanes as Vectors, One};
-    match crate::cpu::level() {
-        Level::Avx512 => {
-            dispatch!(kernel::steps::<F, <F as Vectors>::Wide, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out))
-        }
-        Level::Avx2 => {
-            dispatch!(kernel::steps::<F, <F as Vectors>::Narrow, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out))
-        }
-        Level::Baseline => dispatch!(kernel::steps::<F, One<F>, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out)),
-    }
+    crate::cpu::per_level!(
+        avx512: kernel::steps::<F, <F as Vectors>::Wide, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
+        avx2: kernel::steps::<F, <F as Vectors>::Narrow, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
+        baseline: kernel::steps::<F, One<F>, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
+    )
 }
 
 /// A group's lanes from up to [`W`] members' values (the rest 0).

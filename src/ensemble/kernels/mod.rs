@@ -26,7 +26,7 @@ mod single;
 
 use super::DenseParams;
 use crate::activations::with_derivative;
-use crate::cpu::{self, Level};
+use crate::cpu;
 use crate::scalar::Real;
 use crate::simd::{Lanes, One, WIDEST_LANES};
 use crate::Activation;
@@ -85,11 +85,11 @@ pub const TILE_ROWS: usize = 4;
 /// and 4 × 3 (16 registers); otherwise one value at a time, 4 × 4.
 macro_rules! with_tile {
     ($($f:ident)::+ ::<$F:ty $(, $x:tt)*>($($arg:expr),* $(,)?)) => {
-        match cpu::level() {
-            Level::Avx512 => cpu::dispatch!($($f)::+::<$F, <$F as Lanes>::Wide, TILE_ROWS, 6 $(, $x)*>($($arg),*)),
-            Level::Avx2 => cpu::dispatch!($($f)::+::<$F, <$F as Lanes>::Narrow, TILE_ROWS, 3 $(, $x)*>($($arg),*)),
-            Level::Baseline => cpu::dispatch!($($f)::+::<$F, One<$F>, TILE_ROWS, 4 $(, $x)*>($($arg),*)),
-        }
+        cpu::per_level!(
+            avx512: $($f)::+::<$F, <$F as Lanes>::Wide, TILE_ROWS, 6 $(, $x)*>($($arg),*),
+            avx2: $($f)::+::<$F, <$F as Lanes>::Narrow, TILE_ROWS, 3 $(, $x)*>($($arg),*),
+            baseline: $($f)::+::<$F, One<$F>, TILE_ROWS, 4 $(, $x)*>($($arg),*),
+        )
     };
 }
 
@@ -159,11 +159,11 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize
 /// ([`crate::simd::Vector::lookup`]). How a mini-batch reaches the members
 /// that share it: each distinct batch row is read once into the table.
 pub fn expand<F: Real>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
-    match cpu::level() {
-        Level::Avx512 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Wide>(table, map, cols, out)),
-        Level::Avx2 => cpu::dispatch!(members::expand::<F, <F as Lanes>::Narrow>(table, map, cols, out)),
-        Level::Baseline => cpu::dispatch!(members::expand::<F, One<F>>(table, map, cols, out)),
-    }
+    cpu::per_level!(
+        avx512: members::expand::<F, <F as Lanes>::Wide>(table, map, cols, out),
+        avx2: members::expand::<F, <F as Lanes>::Narrow>(table, map, cols, out),
+        baseline: members::expand::<F, One<F>>(table, map, cols, out),
+    )
 }
 
 /// Weight and bias gradients from `delta` (dL/dz, already through the
