@@ -206,6 +206,44 @@ fn impossible_inputs_are_refused_and_nothing_is_written() {
     assert!(!d.join("nowhere").exists());
 }
 
+/// A name netsweep writes in place (the lock file, runs.jsonl it appends to
+/// and cuts back, the write probe) that is a symbolic link is refused: the
+/// file it points at is not netsweep's and stays as it was, with --force too.
+#[test]
+fn links_in_place_of_our_files_are_refused_and_their_targets_kept() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
+    let out = d.join("results/x");
+    let theirs = d.join("theirs.txt");
+    for (name, extra) in [
+        (".netsweep-lock", None),
+        ("runs.jsonl", None),
+        ("runs.jsonl", Some("--force")),
+        (".netsweep-write-test", Some("--force")),
+        ("summary.json", None),
+    ] {
+        std::fs::write(&theirs, "someone else's lines\n").unwrap();
+        let link = out.join(name);
+        let kept = link.with_extension("kept");
+        if link.exists() {
+            std::fs::rename(&link, &kept).unwrap();
+        }
+        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        let before = files_in(&out);
+        let mut args = vec!["run", "x.toml", "--quiet", "--no-plot"];
+        args.extend(extra);
+        refused(&args, d, &[name, "symbolic link", "remove the link"]);
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "someone else's lines\n", "{name} {extra:?}");
+        assert_eq!(files_in(&out), before, "{name} {extra:?}: nothing written on refusal");
+        std::fs::remove_file(&link).unwrap();
+        if kept.exists() {
+            std::fs::rename(&kept, &link).unwrap();
+        }
+    }
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0, "the folder resumes once the links are gone");
+}
+
 #[test]
 fn rayon_num_threads_is_honoured_and_recorded() {
     let dir = setup();

@@ -17,7 +17,7 @@
 
 use super::error::SweepError;
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -52,12 +52,13 @@ impl FolderLock {
     /// naming the process that holds it.
     pub fn acquire(dir: &Path, command: &str) -> Result<FolderLock, SweepError> {
         let busy = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
+        super::output::refuse_links(dir, &[HOLDER])?;
         let path = dir.join(HOLDER);
         // A holder may remove a lock file it created (on refusal) while another
         // process opens it: lock, then check the path still names the locked file.
         for _ in 0..16 {
             // Exactly one of several processes starting at once creates it.
-            let open = |new: bool| OpenOptions::new().read(true).write(true).create_new(new).open(&path);
+            let open = |new: bool| super::output::own_file().read(true).write(true).create_new(new).open(&path);
             let (file, created) = match open(true) {
                 Ok(f) => (f, true),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {

@@ -350,6 +350,7 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     if !dir.is_dir() {
         return Err(out("exists and is not a folder".into()));
     }
+    refuse_links(dir, &[MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET, WRITE_PROBE])?;
     let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| out(format!("cannot be read: {e}")))?
@@ -448,8 +449,38 @@ const WRITE_PROBE: &str = ".netsweep-write-test";
 
 fn probe_writable(dir: &Path) -> std::io::Result<()> {
     let p = dir.join(WRITE_PROBE);
-    std::fs::write(&p, b"")?;
+    own_file().write(true).create(true).truncate(true).open(&p)?;
     std::fs::remove_file(&p)
+}
+
+/// Options for opening one of netsweep's own files in place (appending to
+/// runs.jsonl, cutting it back, the lock file, the write probe): the open
+/// fails (ELOOP) where the name is a symbolic link, instead of writing to
+/// whatever the link points at.
+pub fn own_file() -> std::fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.custom_flags(libc::O_NOFOLLOW);
+    o
+}
+
+/// Refuses (exit code 2, before anything is written) a results folder in
+/// which one of the names netsweep writes in place is a symbolic link: it
+/// would truncate or overwrite the link's target, a file that is not its own.
+pub fn refuse_links(dir: &Path, names: &[&str]) -> Result<(), SweepError> {
+    for name in names {
+        let p = dir.join(name);
+        if p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            let to = std::fs::read_link(&p).map_or_else(|_| "?".into(), |t| t.display().to_string());
+            return Err(SweepError::Output {
+                path: dir.to_path_buf(),
+                msg: format!(
+                    "{name} is a symbolic link (to {to}); netsweep writes its own files there and does not follow links: remove the link, or use --out to choose another folder"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `summary.csv`'s header: the point, one column per axis (in grid

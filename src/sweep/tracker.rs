@@ -57,11 +57,15 @@ pub struct Tracker<'p> {
 impl<'p> Tracker<'p> {
     /// Bookkeeping for `members` runs (with test curves when the problem has a test set).
     pub fn new(plan: &'p Plan, members: usize, has_test: bool) -> Self {
+        // Each curve's room for all its recorded epochs from the start.
+        let n = plan.record_epochs.len();
+        let curve = || Vec::with_capacity(n);
         let track = || Track {
             curves: Curves {
-                test_loss: has_test.then(Vec::new),
-                test_metric: has_test.then(Vec::new),
-                ..Curves::default()
+                train_loss: curve(),
+                train_metric: curve(),
+                test_loss: has_test.then(curve),
+                test_metric: has_test.then(curve),
             },
             ..Track::default()
         };
