@@ -11,9 +11,11 @@
 //! The lock file stays (a later process locks the same file) and holds its
 //! holder's pid, host, start time and command for the message a second
 //! process prints. A process that created it and is then refused removes
-//! it again, so a refusal leaves nothing behind. On a file system without
-//! locks (ENOSYS, ENOLCK: Lustre without `-o flock`) netsweep warns and
-//! goes on unlocked.
+//! it again, so a refusal leaves nothing behind (except when two start at
+//! once: the file one created and the other locked first stays, with its
+//! holder). A symbolic link in its place is refused, never followed. On a
+//! file system without locks (ENOSYS, ENOLCK: Lustre without `-o flock`)
+//! netsweep warns and goes on unlocked.
 
 use super::error::SweepError;
 use serde::{Deserialize, Serialize};
