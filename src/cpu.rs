@@ -175,25 +175,36 @@ macro_rules! per_level {
         match $crate::cpu::level() {
             // SAFETY: `level` only returns a level whose instructions the
             // CPU has (checked by `Level::supported`).
+            // The arm is made outside `unsafe`, so an unsafe call in it still
+            // needs its own block.
             #[cfg(target_arch = "x86_64")]
-            $crate::cpu::Level::Avx512 => unsafe {
-                $crate::cpu::avx512(
+            $crate::cpu::Level::Avx512 => {
+                let arm = $crate::cpu::arm(
                     #[inline(always)]
                     || $a,
-                )
-            },
+                );
+                unsafe { $crate::cpu::avx512(arm) }
+            }
             #[cfg(target_arch = "x86_64")]
-            $crate::cpu::Level::Avx2 => unsafe {
-                $crate::cpu::avx2(
+            $crate::cpu::Level::Avx2 => {
+                let arm = $crate::cpu::arm(
                     #[inline(always)]
                     || $b,
-                )
-            },
+                );
+                unsafe { $crate::cpu::avx2(arm) }
+            }
             _ => $c,
         }
     };
 }
 pub(crate) use per_level;
+
+/// The closure given (for [`per_level!`]: a closure's attribute is allowed
+/// in argument position only).
+#[inline(always)]
+pub(crate) fn arm<R, F: FnOnce() -> R>(f: F) -> F {
+    f
+}
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

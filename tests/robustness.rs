@@ -206,9 +206,25 @@ fn impossible_inputs_are_refused_and_nothing_is_written() {
     assert!(!d.join("nowhere").exists());
 }
 
+/// Every file in `dir` with its bytes (links as their target's name).
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_in(dir)
+        .into_iter()
+        .map(|n| {
+            let p = dir.join(&n);
+            let bytes = match std::fs::read_link(&p) {
+                Ok(t) => t.to_string_lossy().as_bytes().to_vec(),
+                Err(_) => std::fs::read(&p).unwrap_or_default(),
+            };
+            (n, bytes)
+        })
+        .collect()
+}
+
 /// A name netsweep writes in place (the lock file, runs.jsonl it appends to
-/// and cuts back, the write probe) that is a symbolic link is refused: the
-/// file it points at is not netsweep's and stays as it was, with --force too.
+/// and cuts back, the write probe, plots/) that is a symbolic link is
+/// refused: what it points at is not netsweep's and stays as it was, with
+/// --force too, and the folder is left byte for byte as it was.
 #[test]
 fn links_in_place_of_our_files_are_refused_and_their_targets_kept() {
     let dir = setup();
@@ -216,26 +232,44 @@ fn links_in_place_of_our_files_are_refused_and_their_targets_kept() {
     assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
     let out = d.join("results/x");
     let theirs = d.join("theirs.txt");
-    for (name, extra) in [
-        (".netsweep-lock", None),
-        ("runs.jsonl", None),
-        ("runs.jsonl", Some("--force")),
-        (".netsweep-write-test", Some("--force")),
-        ("summary.json", None),
+    let their_folder = d.join("their-plots");
+    std::fs::create_dir(&their_folder).unwrap();
+    std::fs::write(their_folder.join("figure.png"), "their figure").unwrap();
+    for (name, cmd, extra, no_lock) in [
+        (".netsweep-lock", "run", None, false),
+        ("runs.jsonl", "run", None, true),
+        ("runs.jsonl", "run", Some("--force"), false),
+        (".netsweep-write-test", "run", Some("--force"), false),
+        ("summary.json", "run", None, false),
+        ("plots", "run", Some("--force"), false),
+        ("plots", "plot", None, false),
+        (".netsweep-lock", "plot", None, false),
     ] {
         std::fs::write(&theirs, "someone else's lines\n").unwrap();
+        if no_lock {
+            // The lock file is then created, and removed again on refusal.
+            std::fs::remove_file(out.join(".netsweep-lock")).unwrap();
+        }
         let link = out.join(name);
         let kept = link.with_extension("kept");
         if link.exists() {
             std::fs::rename(&link, &kept).unwrap();
         }
-        std::os::unix::fs::symlink(&theirs, &link).unwrap();
-        let before = files_in(&out);
-        let mut args = vec!["run", "x.toml", "--quiet", "--no-plot"];
+        let target = if name == "plots" { &their_folder } else { &theirs };
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        let (before, theirs_before) = (contents(&out), contents(d));
+        let mut args = vec![cmd];
+        args.extend(if cmd == "run" {
+            ["x.toml", "--quiet", "--no-plot"].as_slice()
+        } else {
+            ["results/x"].as_slice()
+        });
         args.extend(extra);
         refused(&args, d, &[name, "symbolic link", "remove the link"]);
-        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "someone else's lines\n", "{name} {extra:?}");
-        assert_eq!(files_in(&out), before, "{name} {extra:?}: nothing written on refusal");
+        let case = format!("{cmd} with {name} {extra:?}");
+        assert_eq!(contents(&out), before, "{case}: the folder is as it was");
+        assert_eq!(contents(d), theirs_before, "{case}: their files are as they were");
+        assert_eq!(contents(&their_folder), [("figure.png".to_string(), b"their figure".to_vec())], "{case}");
         std::fs::remove_file(&link).unwrap();
         if kept.exists() {
             std::fs::rename(&kept, &link).unwrap();

@@ -219,6 +219,8 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
 
 /// [`plot_dir`] once the folder is locked.
 fn draw_all(dir: &Path, choice: &view::Choice, format: Format) -> Result<usize, SweepError> {
+    // Figures are written and deleted in plots/ itself, not through a link.
+    crate::sweep::output::refuse_links(dir, &[PLOTS], "")?;
     let results = Results::load(dir, choice)?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;

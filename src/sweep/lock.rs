@@ -54,7 +54,7 @@ impl FolderLock {
     /// naming the process that holds it.
     pub fn acquire(dir: &Path, command: &str) -> Result<FolderLock, SweepError> {
         let busy = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
-        super::output::refuse_links(dir, &[HOLDER])?;
+        super::output::refuse_links(dir, &[HOLDER], "")?;
         let path = dir.join(HOLDER);
         // A holder may remove a lock file it created (on refusal) while another
         // process opens it: lock, then check the path still names the locked file.

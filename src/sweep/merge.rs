@@ -66,11 +66,20 @@ fn merge_locked(
     let split = shard::assign(&chunks, n);
     check_shards(dir, &plan, &reference, &manifests, missing, (&chunks, &split))?;
     check_folder(dir, &plan, &reference, force)?;
-    lock.announce()?;
     // The shards must not change while they are read (a requeued shard task).
-    let _shard_locks = (0..n)
-        .map(|i| FolderLock::acquire(&Shard { index: i, count: n }.dir(dir), "sweep merge"))
-        .collect::<Result<Vec<_>, _>>()?;
+    // All locked before anything is written; a refusal removes the shard lock
+    // files this call created.
+    let mut shard_locks = Vec::with_capacity(n);
+    for i in 0..n {
+        match FolderLock::acquire(&Shard { index: i, count: n }.dir(dir), "sweep merge") {
+            Ok(l) => shard_locks.push(l),
+            Err(e) => {
+                shard_locks.into_iter().for_each(FolderLock::release_refused);
+                return Err(e);
+            }
+        }
+    }
+    lock.announce()?;
     output::remove_stale_temps(dir);
     let ranking = write_merged(dir, &plan, &chunks, &split, n)?;
     let manifest = merged_manifest(&plan, &reference, manifests.into_iter().flatten().collect(), t0);

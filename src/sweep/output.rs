@@ -350,7 +350,8 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     if !dir.is_dir() {
         return Err(out("exists and is not a folder".into()));
     }
-    refuse_links(dir, &[MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET, WRITE_PROBE])?;
+    let names = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET, WRITE_PROBE, PLOTS];
+    refuse_links(dir, &names, ", or use --out to choose another folder")?;
     let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| out(format!("cannot be read: {e}")))?
@@ -466,8 +467,10 @@ pub fn own_file() -> std::fs::OpenOptions {
 
 /// Refuses (exit code 2, before anything is written) a results folder in
 /// which one of the names netsweep writes in place is a symbolic link: it
-/// would truncate or overwrite the link's target, a file that is not its own.
-pub fn refuse_links(dir: &Path, names: &[&str]) -> Result<(), SweepError> {
+/// would truncate or overwrite the link's target, a file that is not its own
+/// (or, for `plots/`, write and delete figures in another folder).
+/// `or` follows "remove the link" in the message (another way out, or "").
+pub fn refuse_links(dir: &Path, names: &[&str], or: &str) -> Result<(), SweepError> {
     for name in names {
         let p = dir.join(name);
         if p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
@@ -475,7 +478,7 @@ pub fn refuse_links(dir: &Path, names: &[&str]) -> Result<(), SweepError> {
             return Err(SweepError::Output {
                 path: dir.to_path_buf(),
                 msg: format!(
-                    "{name} is a symbolic link (to {to}); netsweep writes its own files there and does not follow links: remove the link, or use --out to choose another folder"
+                    "{name} is a symbolic link (to {to}); netsweep writes its own files there and does not follow links: remove the link{or}"
                 ),
             });
         }

@@ -312,10 +312,10 @@ fn run_steps<F: Real, A: LaneAct<F>, B: LaneAct<F>, const D: usize, const H: usi
     steps: std::ops::Range<usize>,
     out: Option<&mut Out<'_, F>>,
 ) {
-    use crate::simd::{Lanes as Vectors, One};
+    use crate::simd::One;
     crate::cpu::per_level!(
-        avx512: kernel::steps::<F, <F as Vectors>::Wide, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
-        avx2: kernel::steps::<F, <F as Vectors>::Narrow, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
+        avx512: kernel::steps::<F, <F as crate::simd::Lanes>::Wide, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
+        avx2: kernel::steps::<F, <F as crate::simd::Lanes>::Narrow, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
         baseline: kernel::steps::<F, One<F>, VECTORS, A, B, D, H, C, P>(net, hy, p, v, steps, out),
     )
 }

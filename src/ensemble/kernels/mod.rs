@@ -28,7 +28,7 @@ use super::DenseParams;
 use crate::activations::with_derivative;
 use crate::cpu;
 use crate::scalar::Real;
-use crate::simd::{Lanes, One, WIDEST_LANES};
+use crate::simd::{One, WIDEST_LANES};
 use crate::Activation;
 
 /// Runs `f::<F, V, R', U'>(args)` over a grid of `a_n × b_n` tiles of R × U
@@ -86,8 +86,8 @@ pub const TILE_ROWS: usize = 4;
 macro_rules! with_tile {
     ($($f:ident)::+ ::<$F:ty $(, $x:tt)*>($($arg:expr),* $(,)?)) => {
         cpu::per_level!(
-            avx512: $($f)::+::<$F, <$F as Lanes>::Wide, TILE_ROWS, 6 $(, $x)*>($($arg),*),
-            avx2: $($f)::+::<$F, <$F as Lanes>::Narrow, TILE_ROWS, 3 $(, $x)*>($($arg),*),
+            avx512: $($f)::+::<$F, <$F as $crate::simd::Lanes>::Wide, TILE_ROWS, 6 $(, $x)*>($($arg),*),
+            avx2: $($f)::+::<$F, <$F as $crate::simd::Lanes>::Narrow, TILE_ROWS, 3 $(, $x)*>($($arg),*),
             baseline: $($f)::+::<$F, One<$F>, TILE_ROWS, 4 $(, $x)*>($($arg),*),
         )
     };
@@ -160,8 +160,8 @@ pub fn forward<F: Real>(p: &DenseParams<F>, inputs: &[Block<'_, F>], rows: usize
 /// that share it: each distinct batch row is read once into the table.
 pub fn expand<F: Real>(table: &[F], map: &[u32], cols: usize, out: &mut [F]) {
     cpu::per_level!(
-        avx512: members::expand::<F, <F as Lanes>::Wide>(table, map, cols, out),
-        avx2: members::expand::<F, <F as Lanes>::Narrow>(table, map, cols, out),
+        avx512: members::expand::<F, <F as crate::simd::Lanes>::Wide>(table, map, cols, out),
+        avx2: members::expand::<F, <F as crate::simd::Lanes>::Narrow>(table, map, cols, out),
         baseline: members::expand::<F, One<F>>(table, map, cols, out),
     )
 }
