@@ -67,6 +67,8 @@ fn only_files_netsweep_wrote_are_ever_deleted() {
     // A user's copy named like a figure, and a note.
     std::fs::write(plots.join("rate_vs_lr_paper.png"), b"mine").unwrap();
     std::fs::write(plots.join("notes.txt"), b"mine").unwrap();
+    // A user's backup named like one of netsweep's temporaries, but not one.
+    std::fs::write(d.join("results/x/.summary.json.old.tmp"), b"mine").unwrap();
     assert_eq!(sweep(&["plot", "results/x", "--format", "svg"], d).0, 0);
     assert_eq!(sweep(&["plot", "results/x"], d).0, 0);
     // Another experiment into the same folder with --force replaces netsweep's files only.
@@ -76,7 +78,8 @@ fn only_files_netsweep_wrote_are_ever_deleted() {
     assert_eq!(files_in(&plots), ["notes.txt", "rate_vs_lr_paper.png"], "netsweep's own figures went with --force");
     // No temporary files are left behind; the lock file stays for the next holder.
     let left: Vec<String> = files_in(&d.join("results/x")).into_iter().filter(|f| f.starts_with('.')).collect();
-    assert_eq!(left, [".netsweep-lock"]);
+    assert_eq!(left, [".netsweep-lock", ".summary.json.old.tmp"]);
+    assert_eq!(std::fs::read(d.join("results/x/.summary.json.old.tmp")).unwrap(), b"mine");
 }
 
 #[test]

@@ -302,9 +302,23 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// A temporary file name of one of our files, or the write probe.
+/// A temporary file name of one of our files as [`temp_name`] makes it
+/// (`.<file>.<pid>.<n>.tmp`, nothing else: a user's `.summary.json.old.tmp`
+/// is not ours), or the write probe.
 fn is_our_temp(name: &str) -> bool {
-    name == WRITE_PROBE || (name.ends_with(".tmp") && OURS.iter().any(|f| name.starts_with(&format!(".{f}."))))
+    let numbers = |rest: &str| {
+        let mut parts = rest.split('.');
+        let digits = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
+    };
+    name == WRITE_PROBE
+        || OURS.iter().any(|f| {
+            name.strip_prefix('.')
+                .and_then(|n| n.strip_prefix(f))
+                .and_then(|n| n.strip_prefix('.'))
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .is_some_and(numbers)
+        })
 }
 
 /// Removes the folders [`create_missing`] made, innermost first, as far as
@@ -525,4 +539,30 @@ fn csv_line<S: AsRef<[u8]>>(fields: impl IntoIterator<Item = S>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().buffer_capacity(256).from_writer(Vec::new());
     let _ = w.write_record(fields);
     w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod temp_tests {
+    use super::*;
+
+    #[test]
+    fn only_our_temporary_names_are_ours() {
+        let made = temp_name(Path::new("/r/summary.json"));
+        assert!(is_our_temp(made.file_name().unwrap().to_str().unwrap()));
+        for ours in [".summary.json.123.0.tmp", ".runs.jsonl.9.17.tmp", ".runs.parquet.1.2.tmp", WRITE_PROBE] {
+            assert!(is_our_temp(ours), "{ours}");
+        }
+        for theirs in [
+            ".summary.json.old.tmp",
+            ".summary.json.1.tmp",
+            ".summary.json.1.2.3.tmp",
+            ".summary.json..2.tmp",
+            ".summary.json.1.2.tmp.bak",
+            "summary.json.1.2.tmp",
+            ".notes.1.2.tmp",
+            ".summary.jsonx.1.2.tmp",
+        ] {
+            assert!(!is_our_temp(theirs), "{theirs}");
+        }
+    }
 }
