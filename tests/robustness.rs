@@ -82,6 +82,29 @@ fn only_files_netsweep_wrote_are_ever_deleted() {
     assert_eq!(std::fs::read(d.join("results/x/.summary.json.old.tmp")).unwrap(), b"mine");
 }
 
+/// --force into a folder that holds no netsweep run (no manifest.json)
+/// refuses to replace a file of the user's that has one of netsweep's names.
+#[test]
+fn force_does_not_replace_a_users_file_named_like_ours() {
+    let dir = setup();
+    let d = dir.path();
+    for name in ["summary.csv", "runs.jsonl", "manifest.json.txt"] {
+        let out = d.join(format!("mine-{name}"));
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join(name), "my own table\n").unwrap();
+        let args = ["run", "x.toml", "--quiet", "--no-plot", "--force", "--out", out.to_str().unwrap()];
+        if name.ends_with(".txt") {
+            // Not one of netsweep's names: --force writes beside it.
+            assert_eq!(sweep(&args, d).0, 0);
+            assert!(out.join("manifest.json").exists());
+        } else {
+            refused(&args, d, &[name, "no manifest.json", "did not write"]);
+            assert_eq!(files_in(&out), [name], "nothing written");
+        }
+        assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), "my own table\n");
+    }
+}
+
 #[test]
 fn a_second_process_on_a_folder_is_refused_naming_the_first() {
     let dir = setup();

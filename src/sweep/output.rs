@@ -414,6 +414,15 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
         }
         _ => {}
     }
+    // Without a manifest.json the folder holds no netsweep run: a file in it
+    // named like one of ours is someone else's, and --force does not replace it.
+    if !dir.join(MANIFEST).exists() {
+        if let Some(name) = OURS.iter().find(|n| dir.join(n).symlink_metadata().is_ok()) {
+            return Err(out(format!(
+                "holds a {name} but no manifest.json, so it is not from a netsweep run; netsweep does not replace files it did not write, even with --force: move it away, or use --out to choose another folder"
+            )));
+        }
+    }
     // Nothing is deleted from a folder this process cannot write to.
     probe_writable(dir).map_err(|e| out(format!("is not writable: {e}")))?;
     // netsweep's own figures go with the results they were drawn from (first:
