@@ -364,7 +364,7 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     if !dir.is_dir() {
         return Err(out("exists and is not a folder".into()));
     }
-    let names = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET, WRITE_PROBE, PLOTS];
+    let names: Vec<&str> = OURS.into_iter().chain([WRITE_PROBE, PLOTS]).collect();
     refuse_links(dir, &names, ", or use --out to choose another folder")?;
     let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
