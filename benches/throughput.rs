@@ -15,10 +15,11 @@ mod baseline;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use netsweep::ensemble::{Fit, Target, Watch};
-use netsweep::sweep::plan::MAX_ENSEMBLE;
+use netsweep::sweep::plan::{balanced, MAX_ENSEMBLE};
 use netsweep::{data, Activation, ConcatInput, Dense, Ensemble, Input, Layer, Optimizer};
 use rayon::prelude::*;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const EPOCHS: usize = 2000;
@@ -48,8 +49,11 @@ fn hyper(i: usize, n: usize) -> (bool, f64, f64, f64) {
 /// Curve points kept per network (netsweep's record.points, avx2_limit's curves).
 const POINTS: usize = 200;
 
-/// Trains `n` networks as lockstep ensembles of up to `MAX_ENSEMBLE` (as the sweep does), chunks spread over the pool;
-/// keeps the first epochs of convergence and divergence, and the curves at epoch 1, every `epochs / POINTS`-th and the last.
+/// Trains `n` networks as the sweep does: each architecture's networks in
+/// lockstep ensembles of at most `MAX_ENSEMBLE`, cut into equal pieces
+/// (`plan::balanced`), the pool's threads taking pieces in order from a
+/// shared counter; keeps the first epochs of convergence and divergence,
+/// and the curves at epoch 1, every `epochs / POINTS`-th and the last.
 fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
     let xor = data::xor::<f32>();
     let every = (epochs / POINTS).max(1);
@@ -57,46 +61,42 @@ fn ensembles(n: usize, epochs: usize, pool: &rayon::ThreadPool) -> usize {
     at.dedup();
     let target = Target { threshold: 1.0, higher_is_better: true, on_test: false };
     let watch = Watch { target: Some(target), report_at: Some(&at), stop_when_all_diverged: false };
-    let chunks: Vec<(usize, usize)> = (0..n).step_by(MAX_ENSEMBLE).map(|s| (s, (s + MAX_ENSEMBLE).min(n))).collect();
-    pool.install(|| {
-        chunks
-            .par_iter()
-            .map(|&(s, e)| {
-                // A chunk never mixes architectures in the sweep; here the split at n/2 may fall inside one,
-                // so train each architecture's part separately.
-                let mut done = 0;
-                let mut start = s;
-                while start < e {
-                    let concat = hyper(start, n).0;
-                    let end = (start..e).find(|&i| hyper(i, n).0 != concat).unwrap_or(e);
-                    let seeds: Vec<u64> = (start..end).map(|i| i as u64).collect();
-                    let mut ens = Ensemble::<f32>::new(&seeds);
-                    for l in layers(concat) {
-                        ens.add(l).unwrap();
-                    }
-                    let mut members = Vec::new();
-                    for (k, i) in (start..end).enumerate() {
-                        let (_, lr, l2, l1) = hyper(i, n);
-                        ens.set_regularization(k, l1, l2);
-                        members.push(Optimizer::sgd(lr));
-                    }
-                    let cfg = Fit { batch_size: 4, ..Fit::new(epochs, Optimizer::sgd(0.1)) };
-                    let k = end - start;
-                    let mut curves = Vec::with_capacity(2 * k * at.len());
-                    let watched = ens
-                        .fit_watched(xor.x.view(), xor.y.view(), &cfg, &members, &watch, |r| {
-                            curves.extend_from_slice(r.train_loss);
-                            curves.extend_from_slice(r.train_metric);
-                            ControlFlow::Continue(())
-                        })
-                        .unwrap();
-                    done += curves.len() + watched.first_met.len();
-                    start = end;
-                }
-                done
+    let per_arch = n.div_ceil(2);
+    let pieces: Vec<Range<usize>> = [0..per_arch, per_arch..n]
+        .into_iter()
+        .flat_map(|arch| balanced(arch.len(), MAX_ENSEMBLE).map(move |r| arch.start + r.start..arch.start + r.end))
+        .collect();
+    let train = |piece: &Range<usize>| {
+        let concat = hyper(piece.start, n).0;
+        let seeds: Vec<u64> = piece.clone().map(|i| i as u64).collect();
+        let mut ens = Ensemble::<f32>::new(&seeds);
+        for l in layers(concat) {
+            ens.add(l).unwrap();
+        }
+        let mut members = Vec::new();
+        for (k, i) in piece.clone().enumerate() {
+            let (_, lr, l2, l1) = hyper(i, n);
+            ens.set_regularization(k, l1, l2);
+            members.push(Optimizer::sgd(lr));
+        }
+        let cfg = Fit { batch_size: 4, ..Fit::new(epochs, Optimizer::sgd(0.1)) };
+        let mut curves = Vec::with_capacity(2 * piece.len() * at.len());
+        let watched = ens
+            .fit_watched(xor.x.view(), xor.y.view(), &cfg, &members, &watch, |r| {
+                curves.extend_from_slice(r.train_loss);
+                curves.extend_from_slice(r.train_metric);
+                ControlFlow::Continue(())
             })
-            .sum()
-    })
+            .unwrap();
+        curves.len() + watched.first_met.len()
+    };
+    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    pool.broadcast(|_| {
+        while let Some(piece) = pieces.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.fetch_add(train(piece), Ordering::Relaxed);
+        }
+    });
+    done.into_inner()
 }
 
 /// The scalar baseline on the same grid: one network at a time, chunks over the pool.
