@@ -86,9 +86,18 @@ print(f"2,000 epochs: {wall:.3f} s wall, training about {train:.3f} s: start-up 
 PY
 
 echo "== netsweep: criterion benches (throughput in network-epochs/s or samples/s)"
-echo "avx2_limit, 12,000 networks x 2,000 epochs (beside reference_workload_2_threads/ensembles/12000): $(limit 2000) million network-epochs/s"
-cargo bench -q --bench throughput 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt'
-echo "avx2_limit again, after the benches: $(limit 2000) million network-epochs/s"
+lim_before=$(limit 2000)
+echo "avx2_limit, 12,000 networks x 2,000 epochs (beside reference_workload_2_threads/ensembles/12000): $lim_before million network-epochs/s"
+cargo bench -q --bench throughput 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt' | tee /tmp/netsweep-bench-throughput.txt
+lim_after=$(limit 2000)
+echo "avx2_limit again, after the benches: $lim_after million network-epochs/s"
+python3 - "$lim_before" "$lim_after" /tmp/netsweep-bench-throughput.txt <<'PY'
+import re, sys
+before, after = float(sys.argv[1]), float(sys.argv[2])
+lines = open(sys.argv[3]).read().split("reference_workload_2_threads/ensembles/12000")[1]
+rate = float(re.search(r"thrpt:\s*\[\S+ \S+ ([0-9.]+) Melem/s", lines).group(1))
+print(f"criterion ensembles/12000 against avx2_limit (the mean of before and after): {rate:.1f} / {(before + after) / 2:.1f} = {rate / ((before + after) / 2):.3f}x")
+PY
 cargo bench -q --bench dense 2>/dev/null | grep -E '^[A-Za-z_0-9-]+/|thrpt' | tee /tmp/netsweep-bench-dense.txt
 
 echo "== peers: dense training step, one core (samples/s)"
