@@ -84,6 +84,30 @@ two = [float(m) for line in open(sys.argv[2]) if "on 2 threads" in line for m in
 train = 12000 * 2000 / (statistics.median(two) * 1e6)
 print(f"2,000 epochs: {wall:.3f} s wall, training about {train:.3f} s: start-up and writing {1 - train / wall:.0%} of the wall time")
 PY
+# The same split measured by runs of the command (medians of three, wall
+# time from the shell): as shipped; with curves of 2 points (the same
+# training, almost nothing to write); with 1 epoch (start-up and the small
+# files).
+wall() {
+    local s e
+    s=$(date +%s.%N)
+    "$bin" run experiments/xor_grid.toml --no-plot --quiet --force --out "$out" "$@" >/dev/null
+    e=$(date +%s.%N)
+    python3 -c "print($e - $s)"
+}
+for i in 1 2 3; do
+    echo "shipped $(wall) points2 $(wall --set record.points=2) epochs1 $(wall --set training.epochs=1)"
+done >/tmp/netsweep-bench-2000.txt
+rm -rf "$out"
+python3 - /tmp/netsweep-bench-2000.txt <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+med = lambda k: statistics.median(float(r[r.index(k) + 1]) for r in rows)
+ship, two, one = med("shipped"), med("points2"), med("epochs1")
+train = two - one
+print(f"2,000 epochs, split by runs (medians of 3): {ship:.3f} s as shipped = start-up and small files {one:.3f} s"
+      f" + training {train:.3f} s + writing the curves {ship - two:.3f} s: non-training {1 - train / ship:.0%} of the wall time")
+PY
 
 echo "== netsweep: criterion benches (throughput in network-epochs/s or samples/s)"
 lim_before=$(limit 2000)
