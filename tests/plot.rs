@@ -114,6 +114,34 @@ fn a_small_sweep_gets_every_picture() {
     assert_eq!(std::fs::read(out.join("plots/rate_vs_lr_paper.png")).unwrap(), b"mine");
 }
 
+/// A figure is written through a temporary file created afresh: a link a
+/// user (or anyone) left at a name a figure's temporary once had
+/// (`.<figure>.<pid>.tmp.png`, this process's id) is not written through,
+/// and what it points at stays as it was.
+#[test]
+fn figures_are_not_written_through_links_at_temporary_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("xor");
+    sweep_into(&out, &["seeds=2", "training.epochs=20", "grid.lr=[0.1,1.0]", "grid.l2=[0.0]", "grid.l1=[0.0]"]);
+    let theirs = dir.path().join("theirs.png");
+    std::fs::write(&theirs, b"their picture").unwrap();
+    let plots = out.join("plots");
+    std::fs::create_dir(&plots).unwrap();
+    let stems = ["rate_heatmap_2-2-1", "rate_heatmap_concat", "rate_vs_lr", "learning_curves", "time_to_converge"];
+    let links: Vec<PathBuf> =
+        stems.iter().map(|s| plots.join(format!(".{s}.{}.tmp.png", std::process::id()))).collect();
+    for link in &links {
+        std::os::unix::fs::symlink(&theirs, link).unwrap();
+    }
+    let n = plot_dir(&out, &PlotOptions::default()).unwrap();
+    assert!(std::fs::read(&theirs).unwrap() == b"their picture", "a figure was written through a link");
+    for link in &links {
+        assert_eq!(std::fs::read_link(link).unwrap(), theirs, "the link is left as it was");
+        std::fs::remove_file(link).unwrap();
+    }
+    check_pngs(&out, n);
+}
+
 #[test]
 fn degenerate_grids_still_plot() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,6 +26,7 @@ mod view;
 use crate::sweep::lock::with_lock;
 use crate::sweep::output::{remove_listed_plots, write_atomic, write_json, written_plots, PLOTS_WRITTEN};
 use crate::sweep::SweepError;
+use image::ImageEncoder;
 pub use load::too_large;
 use load::Results;
 use plotters::prelude::*;
@@ -172,27 +173,22 @@ pub(crate) fn render_file(
     format: Format,
     what: &impl Drawing,
 ) -> Result<(), SweepError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
     match format {
         Format::Png => {
-            // The encoder picks the format from the extension, so the temp name ends in .png;
-            // the pid keeps two writers (were the lock ever bypassed) off each other's file.
-            let stem = path.file_stem().map_or("figure".into(), |s| s.to_string_lossy().into_owned());
-            let tmp = dir.join(format!(".{stem}.{}.tmp.png", std::process::id()));
-            let drawn = (|| -> PResult {
-                let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-                what.draw(&root)?;
-                root.present()?;
-                Ok(())
-            })();
-            let done = drawn
-                .map_err(|e| draw_error(path, e.0))
-                .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| SweepError::io(path, e)))
-                .and_then(|()| crate::sweep::output::sync_parent(path).map_err(|e| SweepError::io(dir, e)));
-            if done.is_err() {
-                let _ = std::fs::remove_file(&tmp);
+            // Drawn in memory and encoded as plotters' own `present` encodes
+            // a file (image's PNG encoder, its defaults), but written by us:
+            // through a temporary created afresh, never through a link.
+            let mut pixels = vec![0u8; 3 * size.0 as usize * size.1 as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+                what.draw(&root).map_err(|e| draw_error(path, e.0))?;
+                root.present().map_err(|e| draw_error(path, e))?;
             }
-            done
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(&pixels, size.0, size.1, image::ColorType::Rgb8)
+                .map_err(|e| draw_error(path, e))?;
+            write_atomic(path, &png)
         }
         Format::Svg => {
             let mut svg = String::new();
