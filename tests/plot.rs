@@ -125,11 +125,20 @@ fn figures_are_not_written_through_links_at_temporary_names() {
     sweep_into(&out, &["seeds=2", "training.epochs=20", "grid.lr=[0.1,1.0]", "grid.l2=[0.0]", "grid.l1=[0.0]"]);
     let theirs = dir.path().join("theirs.png");
     std::fs::write(&theirs, b"their picture").unwrap();
+    // Every figure's name, from a first plot; then a link at each one's
+    // former temporary name, with the figures gone.
+    let n = plot_dir(&out, &PlotOptions::default()).unwrap();
     let plots = out.join("plots");
-    std::fs::create_dir(&plots).unwrap();
-    let stems = ["rate_heatmap_2-2-1", "rate_heatmap_concat", "rate_vs_lr", "learning_curves", "time_to_converge"];
-    let links: Vec<PathBuf> =
-        stems.iter().map(|s| plots.join(format!(".{s}.{}.tmp.png", std::process::id()))).collect();
+    let figures = files(&plots, "png");
+    assert_eq!(figures.len(), n);
+    let links: Vec<PathBuf> = figures
+        .iter()
+        .map(|f| {
+            std::fs::remove_file(f).unwrap();
+            let stem = f.file_stem().unwrap().to_str().unwrap();
+            plots.join(format!(".{stem}.{}.tmp.png", std::process::id()))
+        })
+        .collect();
     for link in &links {
         std::os::unix::fs::symlink(&theirs, link).unwrap();
     }

@@ -127,18 +127,12 @@ fn figures(r: &Results, format: Format) -> Result<Vec<Figure>, SweepError> {
     Ok(v)
 }
 
-/// A figure that could not be drawn or written, in one human line: the
-/// backend's error is `ImageError(IoError(Os { code: 30, … }))`-like Debug
-/// text, so the cause is looked up by its OS error where there is one.
+/// A figure that could not be drawn or encoded, in one human line (the
+/// files themselves are written by [`write_atomic`], whose errors name the
+/// file and the OS error).
 fn draw_error(path: &Path, e: impl std::fmt::Display) -> SweepError {
-    let text = e.to_string();
-    let os =
-        text.split("code: ").nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()?.parse::<i32>().ok());
-    let why = match os {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None => console_line(&text),
-    };
-    SweepError::io(path, std::io::Error::other(format!("could not write the figure: {why}")))
+    let why = console_line(&e.to_string());
+    SweepError::io(path, std::io::Error::other(format!("could not draw the figure: {why}")))
 }
 
 /// The first line of a message, cut to 200 characters.

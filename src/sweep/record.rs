@@ -1,5 +1,8 @@
 //! One run's result: a line of `runs.jsonl`. The struct is the documented
-//! schema (see `docs/results.md`).
+//! schema (see `docs/results.md`). [`jsonl`] writes the lines with serde_json
+//! through a formatter of its own, which remembers the text of repeated f32
+//! values: the bytes are serde_json's (a test compares them), written faster
+//! (`cargo bench --bench curves`, BENCHMARKS.md).
 
 use super::grid::Params;
 use serde::{Deserialize, Serialize};
@@ -288,8 +291,9 @@ struct Remembering<'a> {
 /// Table size: 256 × 24 bytes stays in L1.
 const SLOTS: usize = 256;
 
-/// An f32's bit pattern and its text (the longest shortest text of an f32,
-/// `-1.17549435e-38`, has 15 bytes). `len` 0: empty.
+/// An f32's bit pattern and its text (zmij's longest text of an f32 has 16
+/// bytes, as `-0.0000010000001`: checked over all 2³² bit patterns; a longer
+/// one would be written and not remembered). `len` 0: empty (no text is).
 #[derive(Clone, Copy)]
 struct Slot {
     bits: u32,
