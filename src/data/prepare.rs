@@ -127,7 +127,7 @@ impl Scaler {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "datasets"))]
 mod tests {
     use super::*;
     use ndarray::{array, concatenate, Array2};
