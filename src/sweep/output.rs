@@ -497,16 +497,33 @@ pub fn refuse_links(dir: &Path, names: &[&str], or: &str) -> Result<(), SweepErr
     for name in names {
         let p = dir.join(name);
         if p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-            let to = std::fs::read_link(&p).map_or_else(|_| "?".into(), |t| t.display().to_string());
-            return Err(SweepError::Output {
-                path: dir.to_path_buf(),
-                msg: format!(
-                    "{name} is a symbolic link (to {to}); netsweep writes its own files there and does not follow links: remove the link{or}"
-                ),
-            });
+            return Err(link_refused(&p, or));
         }
     }
     Ok(())
+}
+
+/// Opens one of netsweep's own files in place with `options` (from
+/// [`own_file`]). A name that has become a symbolic link since
+/// [`refuse_links`] looked (the open fails with ELOOP) is refused the same
+/// way, exit code 2, rather than reported as an I/O error.
+pub fn open_own(options: &std::fs::OpenOptions, path: &Path) -> Result<std::fs::File, SweepError> {
+    options.open(path).map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => link_refused(path, ""),
+        _ => SweepError::io(path, e),
+    })
+}
+
+/// The refusal of a symbolic link at `path`, one of our names.
+fn link_refused(path: &Path, or: &str) -> SweepError {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let to = std::fs::read_link(path).map_or_else(|_| "?".into(), |t| t.display().to_string());
+    SweepError::Output {
+        path: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        msg: format!(
+            "{name} is a symbolic link (to {to}); netsweep writes its own files there and does not follow links: remove the link{or}"
+        ),
+    }
 }
 
 /// `summary.csv`'s header: the point, one column per axis (in grid
@@ -573,5 +590,26 @@ mod temp_tests {
         ] {
             assert!(!is_our_temp(theirs), "{theirs}");
         }
+    }
+
+    /// A link met at the open itself (made after `refuse_links` looked) is
+    /// refused as that check refuses it, and nothing is written through it.
+    #[test]
+    fn a_link_met_at_the_open_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("theirs.txt");
+        std::fs::write(&theirs, "their lines\n").unwrap();
+        let link = dir.path().join(RUNS);
+        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        for options in [own_file().create(true).append(true), own_file().write(true)] {
+            let e = open_own(options, &link).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{e}");
+            let msg = e.to_string();
+            assert!(msg.contains("runs.jsonl is a symbolic link") && msg.contains("remove the link"), "{msg}");
+        }
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "their lines\n");
+        // A plain file opens as before.
+        std::fs::remove_file(&link).unwrap();
+        assert!(open_own(own_file().create(true).append(true), &link).is_ok());
     }
 }

@@ -206,7 +206,7 @@ pub fn scan(
 
 /// Cuts `path` back to its first `len` bytes (what [`scan`] kept).
 pub fn truncate(path: &Path, len: u64) -> Result<(), SweepError> {
-    let f = super::output::own_file().write(true).open(path).map_err(|e| SweepError::io(path, e))?;
+    let f = super::output::open_own(super::output::own_file().write(true), path)?;
     f.set_len(len).map_err(|e| SweepError::io(path, e))?;
     f.sync_all().map_err(|e| SweepError::io(path, e))
 }

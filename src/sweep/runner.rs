@@ -454,7 +454,7 @@ pub struct RunsWriter {
 impl RunsWriter {
     /// Opens (or creates) `path` for appending.
     pub fn append(path: &Path) -> Result<Self, SweepError> {
-        let file = output::own_file().create(true).append(true).open(path).map_err(|e| SweepError::io(path, e))?;
+        let file = output::open_own(output::own_file().create(true).append(true), path)?;
         Ok(RunsWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(1 << 20, file),
