@@ -151,6 +151,34 @@ fn figures_are_not_written_through_links_at_temporary_names() {
     check_pngs(&out, n);
 }
 
+/// The temporaries a killed plotting left (`.<figure>.<pid>.<n>.tmp`, of a
+/// figure or of the list of written figures) go at the next plotting; a
+/// user's look-alikes stay.
+#[test]
+fn a_killed_plottings_temporaries_go_and_look_alikes_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("xor");
+    sweep_into(&out, &["seeds=2", "training.epochs=20", "grid.lr=[0.1,1.0]", "grid.l2=[0.0]", "grid.l1=[0.0]"]);
+    let plots = out.join("plots");
+    std::fs::create_dir(&plots).unwrap();
+    // The list's temporary: "." + ".netsweep-plots.json" + ".<pid>.<n>.tmp".
+    let stale = [".rate_vs_lr.png.4194304.0.tmp", ".index.html.77.12.tmp", "..netsweep-plots.json.5.1.tmp"];
+    let theirs =
+        [".rate_vs_lr.png.old.tmp", ".notes.txt.1.2.tmp", ".rate_vs_lr.png.1.2.tmp.bak", "rate_vs_lr.png.1.2.tmp"];
+    for name in stale.iter().chain(&theirs) {
+        std::fs::write(plots.join(name), b"half").unwrap();
+    }
+    let n = plot_dir(&out, &PlotOptions::default()).unwrap();
+    for name in stale {
+        assert!(!plots.join(name).exists(), "{name} was left");
+    }
+    for name in theirs {
+        assert_eq!(std::fs::read(plots.join(name)).unwrap(), b"half", "{name} is the user's");
+        std::fs::remove_file(plots.join(name)).unwrap();
+    }
+    check_pngs(&out, n);
+}
+
 #[test]
 fn degenerate_grids_still_plot() {
     let dir = tempfile::tempdir().unwrap();

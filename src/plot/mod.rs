@@ -24,7 +24,9 @@ mod theme;
 mod view;
 
 use crate::sweep::lock::with_lock;
-use crate::sweep::output::{remove_listed_plots, write_atomic, write_json, written_plots, PLOTS_WRITTEN};
+use crate::sweep::output::{
+    remove_listed_plots, remove_stale_temps_of, write_atomic, write_json, written_plots, PLOTS_WRITTEN,
+};
 use crate::sweep::SweepError;
 use image::ImageEncoder;
 pub use load::too_large;
@@ -226,6 +228,9 @@ fn draw_all(dir: &Path, choice: &view::Choice, format: Format) -> Result<usize, 
     both.sort();
     both.dedup();
     write_json(&plots.join(PLOTS_WRITTEN), &both)?;
+    // What a killed plotting left half-written (the lock is held: no one else writes here).
+    both.push(PLOTS_WRITTEN.into());
+    remove_stale_temps_of(&plots, &both);
     let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
     write_atomic(&plots.join(INDEX), index::html(&results, &figs, format).as_bytes())?;
     remove_listed_plots(&plots, &names)?;

@@ -293,10 +293,19 @@ pub fn remove_failed_attempt(dir: &Path) {
 /// Deletes temporary files a killed writer of ours left (`.summary.json.<pid>.<n>.tmp`,
 /// `.netsweep-write-test`); call with the folder's lock held.
 pub fn remove_stale_temps(dir: &Path) {
+    remove_matching(dir, is_our_temp);
+}
+
+/// Deletes the temporary files ([`temp_name`]) of `files` in `dir` that a
+/// killed writer left (plots/: a figure's); call with the folder's lock held.
+pub fn remove_stale_temps_of(dir: &Path, files: &[String]) {
+    remove_matching(dir, |name| is_temp_of(name, files));
+}
+
+fn remove_matching(dir: &Path, matches: impl Fn(&str) -> bool) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if is_our_temp(&name) {
+        if matches(&e.file_name().to_string_lossy()) {
             let _ = std::fs::remove_file(e.path());
         }
     }
@@ -306,19 +315,23 @@ pub fn remove_stale_temps(dir: &Path) {
 /// (`.<file>.<pid>.<n>.tmp`, nothing else: a user's `.summary.json.old.tmp`
 /// is not ours), or the write probe.
 fn is_our_temp(name: &str) -> bool {
+    name == WRITE_PROBE || is_temp_of(name, &OURS)
+}
+
+/// `name` is the temporary name [`temp_name`] makes for one of `files`.
+fn is_temp_of(name: &str, files: &[impl AsRef<str>]) -> bool {
     let numbers = |rest: &str| {
         let mut parts = rest.split('.');
         let digits = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
     };
-    name == WRITE_PROBE
-        || OURS.iter().any(|f| {
-            name.strip_prefix('.')
-                .and_then(|n| n.strip_prefix(f))
-                .and_then(|n| n.strip_prefix('.'))
-                .and_then(|n| n.strip_suffix(".tmp"))
-                .is_some_and(numbers)
-        })
+    files.iter().any(|f| {
+        name.strip_prefix('.')
+            .and_then(|n| n.strip_prefix(f.as_ref()))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .is_some_and(numbers)
+    })
 }
 
 /// Removes the folders [`create_missing`] made, innermost first, as far as
