@@ -258,6 +258,15 @@ fn bad_folders_are_rejected_with_exit_code_2() {
     let (code, err) = sweep_plot(&cut);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("summary.json") && err.contains("truncated"), "{err}");
+
+    // A file named plots/ in a results folder is refused and kept.
+    let results = dir.path().join("results");
+    sweep_into(&results, &["seeds=2", "training.epochs=20", "grid.lr=[0.1]", "grid.l2=[0.0]", "grid.l1=[0.0]"]);
+    std::fs::write(results.join("plots"), "my notes").unwrap();
+    let (code, err) = sweep_plot(&results);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("plots is not a folder") && err.contains("move that file away"), "{err}");
+    assert_eq!(std::fs::read_to_string(results.join("plots")).unwrap(), "my notes");
 }
 
 #[test]

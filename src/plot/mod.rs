@@ -23,7 +23,7 @@ mod text;
 mod theme;
 mod view;
 
-use crate::sweep::lock::with_lock;
+use crate::sweep::lock::{with_lock, FolderLock};
 use crate::sweep::output::{
     remove_listed_plots, remove_stale_temps_of, write_atomic, write_json, written_plots, PLOTS_WRITTEN,
 };
@@ -206,17 +206,25 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<usize, SweepError> {
     if !dir.is_dir() {
         return Results::load(dir, &choice).map(|_| 0);
     }
-    with_lock(dir, "sweep plot", |_| draw_all(dir, &choice, format))
+    with_lock(dir, "sweep plot", |lock| draw_all(dir, &choice, format, lock))
 }
 
 /// [`plot_dir`] once the folder is locked.
-fn draw_all(dir: &Path, choice: &view::Choice, format: Format) -> Result<usize, SweepError> {
+fn draw_all(dir: &Path, choice: &view::Choice, format: Format, lock: &mut FolderLock) -> Result<usize, SweepError> {
     // Figures are written and deleted in plots/ itself, not through a link.
     crate::sweep::output::refuse_links(dir, &[PLOTS], "")?;
+    let plots = dir.join(PLOTS);
+    if plots.exists() && !plots.is_dir() {
+        return Err(SweepError::Output {
+            path: dir.to_path_buf(),
+            msg: format!("{PLOTS} is not a folder: netsweep draws its figures in {PLOTS}/; move that file away"),
+        });
+    }
     let results = Results::load(dir, choice)?;
     style::register_font().map_err(|msg| SweepError::Results { path: dir.to_path_buf(), msg })?;
     let figs = figures(&results, format)?;
-    let plots = dir.join(PLOTS);
+    // Past every refusal: others who find the folder locked are told it is us.
+    lock.announce()?;
     std::fs::create_dir_all(&plots).map_err(|e| SweepError::io(&plots, e))?;
     // Every file this plotting may write is listed before it is written (so a
     // failure half-way leaves no figure unlisted); once all are written, the
