@@ -199,6 +199,27 @@ fn torn_last_line_is_dropped_on_resume() {
 }
 
 #[test]
+fn a_bad_line_with_runs_after_it_is_refused_not_cut_back() {
+    let dir = setup();
+    let d = dir.path();
+    let args = run_args("b", &["--set", "training.epochs=300"]);
+    let (code, text) = sweep_bin(&args, d);
+    assert_eq!(code, 0, "{text}");
+    let out = d.join("b");
+    let runs = read(out.join("runs.jsonl"));
+    // A blank line after line 10 (inside the first chunk): 1,270 runs follow it.
+    let at = runs.iter().enumerate().filter(|(_, &b)| b == b'\n').nth(9).unwrap().0 + 1;
+    let edited = [&runs[..at], b"\n", &runs[at..]].concat();
+    std::fs::write(out.join("runs.jsonl"), &edited).unwrap();
+    let manifest = read(out.join("manifest.json"));
+    let (code, text) = sweep_bin(&args, d);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("line 11 is not a run record") && text.contains("does not cut it back"), "{text}");
+    assert!(read(out.join("runs.jsonl")) == edited, "the refused file is left as it was");
+    assert!(read(out.join("manifest.json")) == manifest, "nothing written on a refusal");
+}
+
+#[test]
 fn changed_experiment_is_refused_unless_forced() {
     let dir = setup();
     let d = dir.path();

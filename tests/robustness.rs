@@ -304,6 +304,62 @@ fn links_in_place_of_our_files_are_refused_and_their_targets_kept() {
     assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0, "the folder resumes once the links are gone");
 }
 
+/// A named pipe, a device or a folder at one of netsweep's file names is
+/// refused (exit code 2) by every command that reads or writes it, before
+/// anything is written: a pipe would block the reader, /dev/zero never end,
+/// and a folder at a name written last would fail the sweep after the
+/// manifest said it was running.
+#[test]
+fn things_that_are_not_files_in_place_of_ours_are_refused() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
+    let out = d.join("results/x");
+    let fifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    let run = ["run", "x.toml", "--quiet", "--no-plot"].as_slice();
+    let (plot, compare) = (["plot", "results/x"].as_slice(), ["compare", "results/x", "--along", "lr"].as_slice());
+    for (name, what, args) in [
+        ("runs.jsonl", "pipe", run),
+        ("runs.jsonl", "pipe", plot),
+        ("runs.jsonl", "pipe", compare),
+        ("manifest.json", "pipe", run),
+        ("manifest.json", "pipe", compare),
+        (".netsweep-lock", "pipe", plot),
+        ("runs.jsonl", "device", plot),
+        ("runs.jsonl", "device", compare),
+        ("runs.parquet", "folder", run),
+        ("summary.csv", "folder", run),
+        ("summary.json", "folder", plot),
+    ] {
+        let p = out.join(name);
+        let kept = p.with_extension("kept");
+        std::fs::rename(&p, &kept).unwrap();
+        match what {
+            "pipe" => fifo(&p),
+            "device" => std::os::unix::fs::symlink("/dev/zero", &p).unwrap(),
+            _ => std::fs::create_dir(&p).unwrap(),
+        }
+        // (The test reads the manifest only where it is a file: a pipe would block it too.)
+        let manifest = || {
+            let m = out.join("manifest.json");
+            m.symlink_metadata().unwrap().is_file().then(|| std::fs::read(&m).unwrap())
+        };
+        let before = (files_in(&out), manifest());
+        refused(args, d, &[name, what, "move it away"]);
+        assert_eq!((files_in(&out), manifest()), before, "{args:?} with a {what} at {name}: nothing written");
+        if what == "folder" {
+            std::fs::remove_dir(&p).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+        std::fs::rename(&kept, &p).unwrap();
+    }
+    assert_eq!(sweep(run, d).0, 0, "the folder resumes once they are gone");
+}
+
 #[test]
 fn rayon_num_threads_is_honoured_and_recorded() {
     let dir = setup();

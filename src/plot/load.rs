@@ -97,7 +97,8 @@ impl Results {
             return Err(results_err(dir, "is not a folder (give a results folder)"));
         }
         let path = dir.join(SUMMARY);
-        if !path.is_file() {
+        // Anything at the name is read, or refused saying what it is.
+        if path.symlink_metadata().is_err() {
             return Err(results_err(dir, NOT_RESULTS));
         }
         if let Some(msg) = too_large(dir) {
@@ -281,11 +282,7 @@ impl Results {
     pub fn weights(&self, points: &[usize]) -> Result<BTreeMap<usize, Vec<RunRecord>>, SweepError> {
         let path = self.dir.join(RUNS);
         let mut out: BTreeMap<usize, Vec<RunRecord>> = points.iter().map(|p| (*p, Vec::new())).collect();
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(SweepError::io(&path, e)),
-        };
+        let Some(file) = crate::sweep::output::open_to_read(&path)? else { return Ok(out) };
         let keep = self.manifest.as_ref().map_or(usize::MAX, |m| m.experiment.record.weights.min(m.seeds));
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut buf = Vec::new();

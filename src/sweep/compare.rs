@@ -245,7 +245,7 @@ struct RunFields {
 
 fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
     let path = dir.join(output::RUNS);
-    let file = std::fs::File::open(&path).map_err(|e| SweepError::io(&path, e))?;
+    let file = output::open_existing(&path)?;
     let count = count_of(m);
     let bad = |line: usize, msg: String| SweepError::Results { path: path.clone(), msg: format!("line {line}: {msg}") };
     let mut out: Outcomes = vec![Vec::new(); m.axes.points()];

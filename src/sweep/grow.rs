@@ -123,9 +123,7 @@ pub fn rewrite(
     summing: &mut Summing,
 ) -> Result<AtomicFile, SweepError> {
     let old_path = dir.join(output::RUNS);
-    let open = |p: &Path| {
-        std::fs::File::open(p).map(|f| BufReader::with_capacity(1 << 20, f)).map_err(|e| SweepError::io(p, e))
-    };
+    let open = |p: &Path| output::open_existing(p).map(|f| BufReader::with_capacity(1 << 20, f));
     let (mut old, mut new) = (Lines::new(open(&old_path)?, &old_path), Lines::new(open(new_seeds)?, new_seeds));
     let mut out = AtomicFile::create(&old_path)?;
     for p in 0..plan.grid.points() {

@@ -55,6 +55,7 @@ impl FolderLock {
     pub fn acquire(dir: &Path, command: &str) -> Result<FolderLock, SweepError> {
         let busy = |msg: String| SweepError::Output { path: dir.to_path_buf(), msg };
         super::output::refuse_links(dir, &[HOLDER], "")?;
+        super::output::refuse_non_files(dir, &[HOLDER])?;
         let path = dir.join(HOLDER);
         // A holder may remove a lock file it created (on refusal) while another
         // process opens it: lock, then check the path still names the locked file.
@@ -152,8 +153,8 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 fn read_holder(path: &Path) -> Option<Holder> {
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let file = super::output::open_to_read(path).ok()??;
+    serde_json::from_reader(std::io::BufReader::new(file)).ok()
 }
 
 /// This machine's name (Linux's, else $HOSTNAME, else "unknown host").

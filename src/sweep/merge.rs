@@ -66,6 +66,7 @@ fn merge_locked(
     let split = shard::assign(&chunks, n);
     check_shards(dir, &plan, &reference, &manifests, missing, (&chunks, &split))?;
     check_folder(dir, &plan, &reference, force)?;
+    output::refuse_non_files(dir, &output::OURS)?;
     // The shards must not change while they are read (a requeued shard task).
     // All locked before anything is written; a refusal removes the shard lock
     // files this call created.
@@ -352,5 +353,16 @@ fn write_merged(
 }
 
 fn count_lines(path: &Path) -> usize {
-    std::fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+    use std::io::BufRead;
+    let Ok(Some(file)) = output::open_to_read(path) else { return 0 };
+    let (mut reader, mut lines) = (std::io::BufReader::with_capacity(1 << 20, file), 0);
+    while let Ok(buf) = reader.fill_buf() {
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        lines += buf.iter().filter(|&&c| c == b'\n').count();
+        reader.consume(n);
+    }
+    lines
 }

@@ -39,8 +39,11 @@ pub const PLOTS_WRITTEN: &str = ".netsweep-plots.json";
 /// The files netsweep wrote in `plots` (its list; empty when there is none
 /// or it cannot be read, so nothing is deleted on doubt).
 pub fn written_plots(plots: &Path) -> Vec<String> {
-    let list: Vec<String> =
-        std::fs::read(plots.join(PLOTS_WRITTEN)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let list: Vec<String> = open_to_read(&plots.join(PLOTS_WRITTEN))
+        .ok()
+        .flatten()
+        .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
+        .unwrap_or_default();
     // Plain names only: the list is data, and must not point outside plots/.
     list.into_iter()
         .filter(|n| !n.is_empty() && !n.starts_with('.') && Path::new(n).file_name().is_some_and(|f| f == n.as_str()))
@@ -208,10 +211,75 @@ pub fn point_json(p: &PointSummary) -> Vec<u8> {
     out
 }
 
+/// Opens a file of a results folder to read it; `None` when there is none.
+/// Only a regular file is read: at one of our names, a named pipe would
+/// block the reader, a device (a link to /dev/zero) never end and a folder
+/// hold no lines, so those are refused (exit code 2) saying what they are.
+/// (Opened without blocking, so that a named pipe is refused, not waited on.)
+pub fn open_to_read(path: &Path) -> Result<Option<std::fs::File>, SweepError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SweepError::io(path, e)),
+    };
+    let kind = file.metadata().map_err(|e| SweepError::io(path, e))?.file_type();
+    if kind.is_file() {
+        return Ok(Some(file));
+    }
+    Err(SweepError::Results { path: path.to_path_buf(), msg: not_a_file(kind) })
+}
+
+/// [`open_to_read`] of a file the folder must hold: a missing one is
+/// refused too (exit code 2), as a folder that has been edited.
+pub fn open_existing(path: &Path) -> Result<std::fs::File, SweepError> {
+    open_to_read(path)?.ok_or_else(|| SweepError::Results {
+        path: path.to_path_buf(),
+        msg: "is missing: this results folder is incomplete (was the file moved or deleted?)".into(),
+    })
+}
+
+/// Why an entry at one of netsweep's file names is refused: what it is.
+fn not_a_file(kind: std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    format!("is {what}, where netsweep keeps a file of its own: move it away")
+}
+
+/// Refuses (exit code 2, before anything is written) a results folder in
+/// which one of the names netsweep keeps a file at holds something else (a
+/// folder, a named pipe, a device): writing there would fail half-way, after
+/// the manifest said the sweep was running. Links are [`refuse_links`]'.
+pub fn refuse_non_files(dir: &Path, names: &[&str]) -> Result<(), SweepError> {
+    for name in names {
+        let p = dir.join(name);
+        match p.symlink_metadata() {
+            Ok(m) if !m.is_file() && !m.file_type().is_symlink() => {
+                return Err(SweepError::Output {
+                    path: dir.to_path_buf(),
+                    msg: format!("{name} {}", not_a_file(m.file_type())),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads a JSON file of a results folder; `what` names it in messages
 /// ("netsweep summary"). Read through a buffer, never whole into memory.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, SweepError> {
-    let file = std::fs::File::open(path).map_err(|e| SweepError::io(path, e))?;
+    let file = open_existing(path)?;
     serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
         let how = match e.classify() {
             serde_json::error::Category::Io => return SweepError::io(path, e.into()),
@@ -231,18 +299,13 @@ pub fn read_summary(dir: &Path) -> Result<super::aggregate::Summary, SweepError>
 /// Reads the manifest of a results folder, if there is one.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     let path = dir.join(MANIFEST);
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| SweepError::Results {
-                path: path.clone(),
-                msg: format!("is not a netsweep manifest: {e}"),
-            })?;
-            super::manifest::check_hash(&path, &m.experiment_hash)?;
-            Ok(Some(m))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(SweepError::io(path, e)),
-    }
+    let Some(mut file) = open_to_read(&path)? else { return Ok(None) };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| SweepError::io(&path, e))?;
+    let m: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| SweepError::Results { path: path.clone(), msg: format!("is not a netsweep manifest: {e}") })?;
+    super::manifest::check_hash(&path, &m.experiment_hash)?;
+    Ok(Some(m))
 }
 
 /// Creates `dir` and any missing parent; returns the folders it created,
@@ -359,7 +422,7 @@ pub enum Start {
 }
 
 /// The files a sweep writes into a results folder (and replaces on --force).
-const OURS: [&str; 5] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET];
+pub const OURS: [&str; 5] = [MANIFEST, RUNS, SUMMARY, SUMMARY_CSV, RUNS_PARQUET];
 
 /// Makes `dir` ready for `plan` (and `shard`, for a shard's folder).
 ///
@@ -377,8 +440,10 @@ pub fn prepare_dir(dir: &Path, plan: &Plan, force: bool, shard: Option<&ShardInf
     if !dir.is_dir() {
         return Err(out("exists and is not a folder".into()));
     }
-    let names: Vec<&str> = OURS.into_iter().chain([WRITE_PROBE, PLOTS]).collect();
+    let files: Vec<&str> = OURS.into_iter().chain([WRITE_PROBE]).collect();
+    let names: Vec<&str> = files.iter().copied().chain([PLOTS]).collect();
     refuse_links(dir, &names, ", or use --out to choose another folder")?;
+    refuse_non_files(dir, &files)?;
     let manifest = read_manifest(dir).or_else(|e| if force { Ok(None) } else { Err(e) })?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| out(format!("cannot be read: {e}")))?

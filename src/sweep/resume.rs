@@ -16,7 +16,7 @@ use super::plan::{Chunk, Plan};
 use super::record::RunRecord;
 use serde_json::Value;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// Reads runs.jsonl one chunk at a time, checking each record.
@@ -45,17 +45,13 @@ pub enum ChunkRead {
 impl RunsReader {
     /// Opens a runs file; `None` if it does not exist.
     pub fn open(path: &Path) -> Result<Option<Self>, SweepError> {
-        match File::open(path) {
-            Ok(f) => Ok(Some(RunsReader {
-                reader: BufReader::with_capacity(1 << 20, f),
-                path: path.to_path_buf(),
-                line_no: 0,
-                offset: 0,
-                line: Vec::with_capacity(1 << 14),
-            })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(SweepError::io(path, e)),
-        }
+        Ok(super::output::open_to_read(path)?.map(|f| RunsReader {
+            reader: BufReader::with_capacity(1 << 20, f),
+            path: path.to_path_buf(),
+            line_no: 0,
+            offset: 0,
+            line: Vec::with_capacity(1 << 14),
+        }))
     }
 
     /// Bytes of complete chunks read so far.
@@ -164,6 +160,13 @@ impl Scan {
 /// Reads the leading complete chunks of `path` (in the order of `chunks`),
 /// handing each of their records to `each`, and says what is kept. A missing
 /// file is an empty one. Does not change the file: see [`truncate`].
+///
+/// What a stopped sweep leaves after its complete chunks is part of one
+/// chunk: some of its lines, perhaps a torn last one (or, after a power
+/// loss, a block of zeros). That is dropped, to be trained again. More
+/// whole lines than that chunk holds did not come from a stop: the file was
+/// edited or mixed with another, and it is refused (exit code 2) rather
+/// than cut back, which would throw away every run after the bad line.
 pub fn scan(
     path: &Path,
     plan: &Plan,
@@ -174,6 +177,8 @@ pub fn scan(
         return Ok(Scan::default());
     };
     let mut scan = Scan::default();
+    // Lines the unfinished chunk, if any, may have left.
+    let mut unfinished = 0;
     for chunk in chunks {
         match reader.read_chunk(plan, chunk)? {
             ChunkRead::Complete { records, .. } => {
@@ -183,6 +188,7 @@ pub fn scan(
             }
             ChunkRead::Incomplete(why) => {
                 scan.reason = Some(why);
+                unfinished = chunk.end - chunk.start;
                 break;
             }
         }
@@ -194,14 +200,42 @@ pub fn scan(
         if scan.reason.is_none() {
             scan.reason = Some("lines after the last run".into());
         }
-        let mut f = File::open(path).map_err(|e| SweepError::io(path, e))?;
-        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(scan.keep_bytes)).map_err(|e| SweepError::io(path, e))?;
-        let mut tail = Vec::new();
-        f.read_to_end(&mut tail).map_err(|e| SweepError::io(path, e))?;
-        scan.dropped_lines = tail.iter().filter(|&&b| b == b'\n').count();
-        scan.torn_line = tail.last() != Some(&b'\n');
+        (scan.dropped_lines, scan.torn_line) = count_tail(path, scan.keep_bytes)?;
+        // Whole lines past the unfinished chunk's runs (a torn last line
+        // is always a stop's).
+        let lines = scan.dropped_lines;
+        if lines > unfinished {
+            let why = scan.reason.take().unwrap_or_default();
+            return Err(SweepError::Results {
+                path: path.to_path_buf(),
+                msg: format!(
+                    "{why}, and the {lines} whole lines from there on are more than a stopped sweep leaves (the \
+                     {unfinished} runs of one unfinished chunk): the file was edited or mixed with another, so netsweep does not cut it \
+                     back; mend or remove the lines, or start over with --force"
+                ),
+            });
+        }
     }
     Ok(scan)
+}
+
+/// The whole lines of `path` after its first `from` bytes, and whether a
+/// line is left without its newline at the end (read through a buffer).
+fn count_tail(path: &Path, from: u64) -> Result<(usize, bool), SweepError> {
+    let io = |e| SweepError::io(path, e);
+    let mut f = File::open(path).map_err(io)?;
+    std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(from)).map_err(io)?;
+    let mut reader = BufReader::with_capacity(1 << 20, f);
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let buf = reader.fill_buf().map_err(io)?;
+        let Some(&end) = buf.last() else { break };
+        lines += buf.iter().filter(|&&b| b == b'\n').count();
+        last = end;
+        let n = buf.len();
+        reader.consume(n);
+    }
+    Ok((lines, last != b'\n'))
 }
 
 /// Cuts `path` back to its first `len` bytes (what [`scan`] kept).
