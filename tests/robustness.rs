@@ -69,7 +69,18 @@ fn only_files_netsweep_wrote_are_ever_deleted() {
     std::fs::write(plots.join("notes.txt"), b"mine").unwrap();
     // A user's backup named like one of netsweep's temporaries, but not one.
     std::fs::write(d.join("results/x/.summary.json.old.tmp"), b"mine").unwrap();
+    // netsweep's list of what it drew, edited to name the note and a link
+    // of the user's named like a figure: neither is a figure it drew.
+    std::fs::write(d.join("theirs.png"), b"theirs").unwrap();
+    std::os::unix::fs::symlink(d.join("theirs.png"), plots.join("link.png")).unwrap();
+    let list = plots.join(".netsweep-plots.json");
+    let mut listed: Vec<String> = serde_json::from_slice(&std::fs::read(&list).unwrap()).unwrap();
+    listed.extend(["notes.txt".into(), "link.png".into()]);
+    std::fs::write(&list, serde_json::to_vec(&listed).unwrap()).unwrap();
     assert_eq!(sweep(&["plot", "results/x", "--format", "svg"], d).0, 0);
+    assert!(plots.join("link.png").symlink_metadata().is_ok(), "a link is not a figure netsweep wrote");
+    std::fs::remove_file(plots.join("link.png")).unwrap();
+    assert_eq!(std::fs::read(d.join("theirs.png")).unwrap(), b"theirs");
     assert_eq!(sweep(&["plot", "results/x"], d).0, 0);
     // Another experiment into the same folder with --force replaces netsweep's files only.
     assert_eq!(sweep(&["run", "x.toml", "--quiet", "--force", "--no-plot", "--set", "seeds=2"], d).0, 0);

@@ -25,7 +25,7 @@ mod view;
 
 use crate::sweep::lock::{with_lock, FolderLock};
 use crate::sweep::output::{
-    remove_listed_plots, remove_stale_temps_of, write_atomic, write_json, written_plots, PLOTS_WRITTEN,
+    remove_listed_plots, remove_stale_temps_of, write_atomic, write_json, written_plots, PLOTS_INDEX, PLOTS_WRITTEN,
 };
 use crate::sweep::SweepError;
 use image::ImageEncoder;
@@ -67,7 +67,6 @@ impl Format {
 pub use crate::sweep::output::PLOTS;
 
 /// The report page.
-const INDEX: &str = "index.html";
 
 /// How to plot: the image format and the axes of the figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -230,7 +229,7 @@ fn draw_all(dir: &Path, choice: &view::Choice, format: Format, lock: &mut Folder
     // failure half-way leaves no figure unlisted); once all are written, the
     // earlier ones not written again (another format, another view) go.
     let mut names: Vec<String> = figs.iter().map(|f| format!("{}.{}", f.stem, format.ext())).collect();
-    names.push(INDEX.into());
+    names.push(PLOTS_INDEX.into());
     let mut both = written_plots(&plots);
     both.extend(names.iter().cloned());
     both.sort();
@@ -240,7 +239,7 @@ fn draw_all(dir: &Path, choice: &view::Choice, format: Format, lock: &mut Folder
     both.push(PLOTS_WRITTEN.into());
     remove_stale_temps_of(&plots, &both);
     let written = figs.par_iter().map(|f| render(&plots, f, &results, format)).collect::<Result<Vec<_>, _>>()?;
-    write_atomic(&plots.join(INDEX), index::html(&results, &figs, format).as_bytes())?;
+    write_atomic(&plots.join(PLOTS_INDEX), index::html(&results, &figs, format).as_bytes())?;
     remove_listed_plots(&plots, &names)?;
     Ok(written.len())
 }

@@ -35,6 +35,8 @@ pub const PLOTS: &str = "plots";
 /// The list, inside `plots/`, of the files netsweep wrote there: the only
 /// files a replot or `--force` ever deletes.
 pub const PLOTS_WRITTEN: &str = ".netsweep-plots.json";
+/// The report page in `plots/`.
+pub const PLOTS_INDEX: &str = "index.html";
 
 /// The files netsweep wrote in `plots` (its list; empty when there is none
 /// or it cannot be read, so nothing is deleted on doubt).
@@ -44,9 +46,14 @@ pub fn written_plots(plots: &Path) -> Vec<String> {
         .flatten()
         .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
         .unwrap_or_default();
-    // Plain names only: the list is data, and must not point outside plots/.
+    // Plain names only: the list is data, and must not point outside plots/;
+    // and names of what plotting writes (figures, the index page): an edited
+    // list cannot make netsweep delete a user's notes.txt.
+    let drawn = |n: &str| n == PLOTS_INDEX || [".png", ".svg"].iter().any(|x| n.len() > x.len() && n.ends_with(x));
     list.into_iter()
-        .filter(|n| !n.is_empty() && !n.starts_with('.') && Path::new(n).file_name().is_some_and(|f| f == n.as_str()))
+        .filter(|n| {
+            !n.starts_with('.') && drawn(n) && Path::new(n).file_name().is_some_and(|f| f == n.as_str())
+        })
         .collect()
 }
 
@@ -55,6 +62,10 @@ pub fn written_plots(plots: &Path) -> Vec<String> {
 pub fn remove_listed_plots(plots: &Path, keep: &[String]) -> Result<(), SweepError> {
     for name in written_plots(plots).iter().filter(|n| !keep.contains(n)) {
         let p = plots.join(name);
+        // Figures are written as files: a link or a folder there is not one.
+        if !p.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
