@@ -190,6 +190,20 @@ fn hand_edited_results_are_refused_naming_the_file_and_field() {
     assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
     let res: PathBuf = d.join("results/x");
     let summary = std::fs::read(res.join("summary.json")).unwrap();
+    let manifest = std::fs::read(res.join("manifest.json")).unwrap();
+    // compare labels its rows with the manifest's axes: edited ones are refused.
+    let set_lr = |values: serde_json::Value| {
+        edit_json(&res.join("manifest.json"), |v| {
+            let axes = v["axes"].as_array_mut().unwrap();
+            axes.iter_mut().find(|a| a["name"] == "lr").unwrap()["values"] = values;
+        })
+    };
+    set_lr(serde_json::json!((1..=100_000).map(|i| i as f64 * 0.01).collect::<Vec<_>>()));
+    refused(&["compare", "results/x", "--along", "lr"], d, &["manifest.json", "`axes`", "`points`"]);
+    std::fs::write(res.join("manifest.json"), &manifest).unwrap();
+    set_lr(serde_json::json!([1.0, 0.1]));
+    refused(&["compare", "results/x", "--along", "lr"], d, &["runs.jsonl", "line 1", "`params`"]);
+    std::fs::write(res.join("manifest.json"), &manifest).unwrap();
     edit_json(&res.join("summary.json"), |v| v["record_epochs"] = serde_json::json!([1, 2]));
     refused(&["plot", "results/x"], d, &["summary.json", "record_epochs"]);
     std::fs::write(res.join("summary.json"), &summary).unwrap();
@@ -199,6 +213,43 @@ fn hand_edited_results_are_refused_naming_the_file_and_field() {
     edit_json(&res.join("manifest.json"), |v| v["experiment_hash"] = serde_json::json!("ü".repeat(40)));
     refused(&["plot", "results/x"], d, &["manifest.json", "experiment_hash"]);
     refused(&["run", "x.toml", "--quiet", "--no-plot"], d, &["manifest.json", "experiment_hash"]);
+}
+
+/// A runs.jsonl line that is a record, but not one the sweep can have
+/// written, is refused by resuming, growing and merging (they rebuilt the
+/// summary from it and exited 0), naming the line and field; nothing is
+/// written.
+#[test]
+fn impossible_run_records_are_refused_when_read_back() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(sweep(&["run", "x.toml", "--quiet", "--no-plot"], d).0, 0);
+    let runs = d.join("results/x/runs.jsonl");
+    let original = std::fs::read(&runs).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(Edit, &str); 5] = [
+        (|r| drop(r["curves"]["train_loss"].as_array_mut().unwrap().pop()), "curve `curves.train_loss` has"),
+        (|r| r["epochs_to_converge"] = 4_000_000_000u64.into(), "`epochs_to_converge` is 4000000000"),
+        (|r| r["final_train_loss"] = serde_json::Value::Null, "`final_train_loss`"),
+        (|r| r["params"]["lr"] = 0.5.into(), "`params` are not those of grid point 1"),
+        (|r| r["diverged"] = true.into(), "`diverged` and `diverged_epoch` disagree"),
+    ];
+    for (edit, says) in edits {
+        let text = String::from_utf8(original.clone()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut r: serde_json::Value = serde_json::from_str(&lines[4]).unwrap();
+        edit(&mut r);
+        lines[4] = serde_json::to_string(&r).unwrap();
+        std::fs::write(&runs, lines.join("\n") + "\n").unwrap();
+        let before = contents(&d.join("results/x"));
+        for grow in [None, Some("seeds=4")] {
+            let mut args = vec!["run", "x.toml", "--quiet", "--no-plot"];
+            args.extend(grow.iter().flat_map(|s| ["--set", *s]));
+            refused(&args, d, &["runs.jsonl", "line 5", says]);
+            assert_eq!(contents(&d.join("results/x")), before, "{args:?} ({says}): nothing written");
+        }
+    }
+    std::fs::write(&runs, &original).unwrap();
 }
 
 #[test]

@@ -66,8 +66,6 @@ impl Format {
 
 pub use crate::sweep::output::PLOTS;
 
-/// The report page.
-
 /// How to plot: the image format and the axes of the figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlotOptions {

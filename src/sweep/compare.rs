@@ -163,6 +163,13 @@ fn read_complete_manifest(dir: &Path) -> Result<Manifest, SweepError> {
             "is one shard's folder: merge the shards (`sweep merge`) and compare the merged folder".into(),
         ));
     }
+    let points = m.axes.axes().iter().try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+    if points != Some(m.points) {
+        return Err(SweepError::Results {
+            path: dir.join(output::MANIFEST),
+            msg: format!("its `axes` do not make the {} grid points its `points` says: the file was edited", m.points),
+        });
+    }
     if m.status != Status::Complete {
         return Err(refuse(
             dir,
@@ -241,6 +248,7 @@ struct RunFields {
     converged_at_end: bool,
     #[serde(rename = "diverged_epoch", alias = "diverged_at")]
     diverged_at: Option<usize>,
+    params: super::grid::Params,
 }
 
 fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
@@ -251,7 +259,10 @@ fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
     let mut out: Outcomes = vec![Vec::new(); m.axes.points()];
     let mut lines = 0;
     for (i, line) in std::io::BufReader::with_capacity(1 << 20, file).lines().enumerate() {
-        let line = line.map_err(|e| SweepError::io(&path, e))?;
+        let line = line.map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => bad(i + 1, "is not UTF-8 text".into()),
+            _ => SweepError::io(&path, e),
+        })?;
         let r: RunFields = serde_json::from_str(&line).map_err(|e| bad(i + 1, format!("not a run record: {e}")))?;
         // Seeds come in order within each point (in rounds, for adaptive seeds).
         let fits =
@@ -262,6 +273,17 @@ fn read_outcomes(dir: &Path, m: &Manifest) -> Result<Outcomes, SweepError> {
                 format!(
                     "holds run {} (point {}, seed {}) out of place: not this sweep's file",
                     r.run, r.point, r.seed_index
+                ),
+            ));
+        }
+        // The labels of the comparisons come from the manifest's axes: each
+        // point's first run says they are its values.
+        if r.seed_index == 0 && !r.params.same_as(&m.axes.params(r.point)) {
+            return Err(bad(
+                i + 1,
+                format!(
+                    "its `params` are not those manifest.json's axes give grid point {}: one of them was edited",
+                    r.point
                 ),
             ));
         }

@@ -111,6 +111,25 @@ pub fn train_new_seeds(
     }
 }
 
+/// Before phase 1: every old line is a record this sweep can have written
+/// ([`RunRecord::check`]), in run order, and nothing follows them; so a
+/// hand-edited folder is refused before hours of training, not after.
+pub fn check_old(plan: &Plan, dir: &Path, from: usize) -> Result<(), SweepError> {
+    let path = dir.join(output::RUNS);
+    let mut old = Lines::new(BufReader::with_capacity(1 << 20, output::open_existing(&path)?), &path);
+    for p in 0..plan.grid.points() {
+        for s in 0..from {
+            let line = old.next(p * from + s, p, s)?;
+            let r: RunRecord = serde_json::from_slice(&line).map_err(|e| old.bad(&e.to_string()))?;
+            r.check(plan).map_err(|why| old.bad(&why))?;
+        }
+    }
+    if !old.at_end() {
+        return Err(old.bad("holds more lines than its sweep's runs"));
+    }
+    Ok(())
+}
+
 /// Phase 2: rebuilds runs.jsonl from the old file (`from` seeds a point)
 /// and the new seeds' file under a temporary name, feeding every run to
 /// the summary; the caller writes the larger sweep's manifest, then commits
@@ -141,6 +160,7 @@ pub fn rewrite(
                 (new.next(run, p, s)?, &new)
             };
             let r: RunRecord = serde_json::from_slice(&line).map_err(|e| lines.bad(&e.to_string()))?;
+            r.check(plan).map_err(|why| lines.bad(&why))?;
             out.write(&line)?;
             out.write(b"\n")?;
             summing.push(&r)?;

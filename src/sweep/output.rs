@@ -51,9 +51,7 @@ pub fn written_plots(plots: &Path) -> Vec<String> {
     // list cannot make netsweep delete a user's notes.txt.
     let drawn = |n: &str| n == PLOTS_INDEX || [".png", ".svg"].iter().any(|x| n.len() > x.len() && n.ends_with(x));
     list.into_iter()
-        .filter(|n| {
-            !n.starts_with('.') && drawn(n) && Path::new(n).file_name().is_some_and(|f| f == n.as_str())
-        })
+        .filter(|n| !n.starts_with('.') && drawn(n) && Path::new(n).file_name().is_some_and(|f| f == n.as_str()))
         .collect()
 }
 

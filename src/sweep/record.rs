@@ -214,6 +214,52 @@ impl RunRecord {
     pub fn outcome(&self) -> Outcome {
         Outcome::of(self.diverged_at, self.epochs_to_converge, self.converged)
     }
+
+    /// Whether this record, read back from a file (to resume, grow or
+    /// merge), can be the run it says it is of `plan`: its parameters are
+    /// its grid point's, its epochs within the budget, its flags agree with
+    /// them, and each curve has one value per recorded epoch it reached.
+    /// `Err` names the field. (Its run, point and seed are the reader's to
+    /// check: they place the line.)
+    pub fn check(&self, plan: &super::plan::Plan) -> Result<(), String> {
+        let epochs = plan.epochs;
+        let in_budget = |name: &str, e: Option<usize>| match e {
+            Some(e) if e == 0 || e > epochs => {
+                Err(format!("`{name}` is {e}, outside this sweep's epochs 1..={epochs}"))
+            }
+            _ => Ok(()),
+        };
+        in_budget("epochs_to_converge", self.epochs_to_converge)?;
+        in_budget("diverged_epoch", self.diverged_at)?;
+        if !self.params.same_as(&plan.grid.params(self.point)) {
+            return Err(format!("`params` are not those of grid point {}", self.point));
+        }
+        if self.diverged != self.diverged_at.is_some() {
+            return Err("`diverged` and `diverged_epoch` disagree".into());
+        }
+        if self.converged && self.epochs_to_converge.is_none() {
+            return Err("`converged` is true without an `epochs_to_converge`".into());
+        }
+        if !self.diverged && (self.final_train_loss.is_none() || self.final_train_metric.is_none()) {
+            return Err("a run that did not diverge has no `final_train_loss` or `final_train_metric`".into());
+        }
+        // Every recorded epoch, or those before the loss stopped being finite.
+        let reached = plan.record_epochs.iter().take_while(|&&e| self.diverged_at.is_none_or(|d| e < d)).count();
+        let test = plan.datasets[0].test.is_some();
+        for (name, curve) in CURVE_NAMES.iter().zip(self.curves()) {
+            match curve {
+                Some(c) if c.len() != reached => {
+                    return Err(format!(
+                        "curve `{name}` has {} values where the run recorded {reached} epochs",
+                        c.len()
+                    ))
+                }
+                None if test => return Err(format!("curve `{name}` is missing")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A u64 seed in files as a hex string, "0x" and 16 digits. Half of all

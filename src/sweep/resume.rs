@@ -98,6 +98,12 @@ impl RunsReader {
                     plan.run_seed(run)
                 )));
             }
+            // A line that is a record, but not one this sweep can have
+            // written, was edited: refused, never cut back.
+            r.check(plan).map_err(|why| SweepError::Results {
+                path: self.path.clone(),
+                msg: format!("line {}: {why}; mend or remove the line, or start over with --force", self.line_no),
+            })?;
             bytes.extend_from_slice(&self.line);
             records.push(r);
         }

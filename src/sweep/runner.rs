@@ -215,10 +215,9 @@ fn execute(
             return Err(e);
         }
     };
-    lock.announce()?;
     output::remove_stale_temps(&dir);
     let job = Job { plan, opts, dir: &dir, chunks: &chunks, info, pool: &pool, threads, threads_from, stop };
-    let result = job.run(start);
+    let result = job.run(start, &mut lock);
     if let Err(e) = &result {
         let empty = std::fs::metadata(dir.join(output::RUNS)).map_or(true, |m| m.len() == 0);
         if !made.is_empty() && empty && !matches!(e, SweepError::Stopped(_)) {
@@ -246,11 +245,16 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn run(self, start: Start) -> Result<(Manifest, Option<Ranking>), SweepError> {
+    /// Runs the attempt; announces it in `lock` once past what can refuse
+    /// it without writing (a refused attempt leaves the lock file as it was).
+    fn run(self, start: Start, lock: &mut FolderLock) -> Result<(Manifest, Option<Ranking>), SweepError> {
         if let Start::Grow(old) = start {
+            grow::check_old(self.plan, self.dir, old.seeds)?;
+            lock.announce()?;
             return self.grow(&old).map(|(m, r)| (m, Some(r)));
         }
         if self.plan.adaptive.is_some() {
+            lock.announce()?;
             return self.adaptive(start).map(|(m, r)| (m, Some(r)));
         }
         let t0 = Instant::now();
@@ -259,6 +263,10 @@ impl Job<'_> {
         // Shards cannot aggregate: their grid points are incomplete.
         let mut agg = self.info.is_none().then(|| Summing::create(self.plan, self.dir)).transpose()?;
         let scan = self.scan_earlier_attempt(&start, &runs_path, &mut manifest, agg.as_mut())?;
+        lock.announce()?;
+        if scan.dropped_bytes > 0 {
+            resume::truncate(&runs_path, scan.keep_bytes)?;
+        }
         output::write_json(&self.dir.join(output::MANIFEST), &manifest)?;
         let (done, runs_file) = self.train_and_write(&runs_path, &scan, manifest.runs, agg.as_mut())?;
         let first = scan.chunks_done;
@@ -365,7 +373,7 @@ impl Job<'_> {
     }
 
     /// On resume: the complete chunks already in runs.jsonl (fed to the
-    /// aggregation), with anything after them cut off.
+    /// aggregation), and how much after them the caller cuts off.
     fn scan_earlier_attempt(
         &self,
         start: &Start,
@@ -378,9 +386,6 @@ impl Job<'_> {
             Some(a) => a.push(&r),
             None => Ok(()),
         })?;
-        if scan.dropped_bytes > 0 {
-            resume::truncate(runs_path, scan.keep_bytes)?;
-        }
         manifest.started_at = old.started_at.clone();
         manifest.resumed_runs = Some(scan.runs_done);
         if !self.opts.quiet {

@@ -194,6 +194,12 @@ impl<'de> Deserialize<'de> for Grid {
 pub struct Params(pub Vec<(String, Json)>);
 
 impl Params {
+    /// The same values by axis name, in any order (a tool that rewrote a
+    /// line of runs.jsonl may have reordered its keys).
+    pub fn same_as(&self, other: &Params) -> bool {
+        self.0.len() == other.0.len() && other.0.iter().all(|(n, v)| self.get(n) == Some(v))
+    }
+
     /// The value of axis `name`.
     pub fn get(&self, name: &str) -> Option<&Json> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
