@@ -155,6 +155,9 @@ pub fn compare(dir: &Path, opts: &CompareOptions) -> Result<(CompareFile, Grid),
 }
 
 fn read_complete_manifest(dir: &Path) -> Result<Manifest, SweepError> {
+    if !dir.is_dir() {
+        return Err(refuse(dir, "is not a folder: give the results folder of a sweep".into()));
+    }
     let m = read_manifest(dir)?.ok_or_else(|| refuse(dir, "no manifest.json: not a results folder".into()))?;
     super::manifest::check_hash(&dir.join(output::MANIFEST), &m.experiment_hash)?;
     if m.shard.is_some() {
@@ -181,22 +184,21 @@ fn read_complete_manifest(dir: &Path) -> Result<Manifest, SweepError> {
 
 /// The axis' index and the baseline value's index.
 fn pick_axis(dir: &Path, grid: &Grid, opts: &CompareOptions) -> Result<(usize, usize), SweepError> {
-    let varying: Vec<&str> = grid.varying();
+    let varying = match grid.varying() {
+        v if v.is_empty() => "none".to_string(),
+        v => v.join(", "),
+    };
     let Some((a, axis)) = grid.axis(&opts.along) else {
         return Err(refuse(
             dir,
-            format!("this sweep has no axis `{}`; axes with more than one value: {}", opts.along, varying.join(", ")),
+            format!("this sweep has no axis `{}`; axes with more than one value: {}", opts.along, varying),
         ));
     };
     let n = axis.values.len();
     if n < 2 {
         return Err(refuse(
             dir,
-            format!(
-                "axis `{}` has one value only: nothing to compare (axes that vary: {})",
-                axis.name,
-                varying.join(", ")
-            ),
+            format!("axis `{}` has one value only: nothing to compare (axes that vary: {})", axis.name, varying),
         ));
     }
     let why = match kind_of(&axis.name) {

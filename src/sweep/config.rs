@@ -441,7 +441,7 @@ impl<'de> Deserialize<'de> for Seeds {
                 }
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Seeds, E> {
-                Err(E::custom(format!("seeds = {v}: give {SEEDS_FORMS}")))
+                Err(E::custom(format!("seeds = {v:?}: give {SEEDS_FORMS}")))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Seeds, E> {
                 Err(E::custom(format!("seeds = {v:?}: give {SEEDS_FORMS}")))

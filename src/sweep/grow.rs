@@ -125,6 +125,7 @@ pub fn check_old(plan: &Plan, dir: &Path, from: usize) -> Result<(), SweepError>
         }
     }
     if !old.at_end() {
+        old.number += 1;
         return Err(old.bad("holds more lines than its sweep's runs"));
     }
     Ok(())

@@ -308,11 +308,10 @@ pub fn read_summary(dir: &Path) -> Result<super::aggregate::Summary, SweepError>
 /// Reads the manifest of a results folder, if there is one.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     let path = dir.join(MANIFEST);
-    let Some(mut file) = open_to_read(&path)? else { return Ok(None) };
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| SweepError::io(&path, e))?;
-    let m: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| SweepError::Results { path: path.clone(), msg: format!("is not a netsweep manifest: {e}") })?;
+    if open_to_read(&path)?.is_none() {
+        return Ok(None);
+    }
+    let m: Manifest = read_json(&path, "netsweep manifest")?;
     super::manifest::check_hash(&path, &m.experiment_hash)?;
     Ok(Some(m))
 }

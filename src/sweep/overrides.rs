@@ -37,7 +37,10 @@ pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<Experimen
         apply(&mut table, o)?;
     }
     ExperimentFile::deserialize(Value::Table(table)).map_err(|e| {
-        SweepError::Config(format!("after --set {}: {}", overrides.join(" --set "), with_suggestion(&e.to_string())))
+        // One line: the value came from the command line, there is no file text to point at.
+        let msg = with_suggestion(&e.to_string());
+        let msg: Vec<&str> = msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        SweepError::Config(format!("after --set {}: {}", overrides.join(" --set "), msg.join(" ")))
     })
 }
 
