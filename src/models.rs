@@ -116,7 +116,7 @@ impl<F: Real> Network<F> {
         let n = x.nrows();
         let metric = if loss == Loss::Cce { Metric::Acc } else { Metric::Mse };
         self.inner.evaluate(&mut ws, n, loss, metric, crate::ensemble::Penalty::Compute);
-        self.inner.backward(&mut ws, n, loss, None, crate::ensemble::Grads::Whole);
+        self.inner.backward(&mut ws, n, loss, None);
         Ok((ws.loss[0], crate::ensemble::workspace_grads(&self.inner, &ws, 0)))
     }
 

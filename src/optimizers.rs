@@ -20,7 +20,6 @@
 //! rate is a per-member vector so one ensemble trains a whole lr grid.
 
 use crate::error::{Error, Result};
-use crate::regularizers;
 use crate::scalar::Real;
 use serde::{Deserialize, Serialize};
 
@@ -387,25 +386,14 @@ impl<F: Real> OptimizerState<F> {
 
     /// Applies one update to weight array `index`: `w` and `g` in ensemble
     /// layout (`[p·K + k]`), member k with its own learning rate and constants.
-    /// With `penalty`, (L1, L2) strengths laid out as the learning rates are
-    /// (each member's repeated over the weights of whole vectors,
-    /// `DenseParams::penalty_runs`), the step first adds the penalty's
-    /// gradient to `g` ([`regularizers::penalized`], the same bits as
-    /// [`regularizers::add_gradient`] on `g` beforehand): one pass over the
-    /// weights instead of two.
-    pub fn update(&mut self, index: usize, w: &mut [F], g: &[F], penalty: Option<(&[F], &[F])>) {
+    pub fn update(&mut self, index: usize, w: &mut [F], g: &[F]) {
         crate::cpu::dispatch!({
             let [s0, s1] = &mut self.slots[index];
             let lanes = self.runs.lanes();
-            let penalty = penalty.map(|(l1, l2)| {
-                assert!(l1.len() == lanes.lr.len() && l2.len() == l1.len(), "penalty runs of another ensemble size");
-                Penalty { l1, l2 }
-            });
             let one = F::one();
             match self.rule {
                 Rule::Sgd { momentum: false, .. } => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -415,7 +403,6 @@ impl<F: Real> OptimizerState<F> {
                 ),
                 Rule::Sgd { momentum: true, nesterov } => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -434,7 +421,6 @@ impl<F: Real> OptimizerState<F> {
                 ),
                 Rule::Adam => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -449,7 +435,6 @@ impl<F: Real> OptimizerState<F> {
                 ),
                 Rule::RmsProp => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -463,7 +448,6 @@ impl<F: Real> OptimizerState<F> {
                 ),
                 Rule::Adagrad => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -476,7 +460,6 @@ impl<F: Real> OptimizerState<F> {
                 ),
                 Rule::Adadelta => each(
                     lanes,
-                    penalty,
                     w,
                     g,
                     s0,
@@ -530,21 +513,6 @@ impl<F: Copy> Lanes<'_, F> {
     }
 }
 
-/// Every member's L1 and L2 strengths, laid out as [`Lanes`].
-#[derive(Clone, Copy)]
-struct Penalty<'a, F> {
-    l1: &'a [F],
-    l2: &'a [F],
-}
-
-impl<F> Penalty<'_, F> {
-    /// The first `n` lanes.
-    #[inline(always)]
-    fn first(&self, n: usize) -> Self {
-        Penalty { l1: &self.l1[..n], l2: &self.l2[..n] }
-    }
-}
-
 /// Owned [`Lanes`] (lr, c0, c1, c2, corr).
 #[derive(Clone, Debug)]
 struct Repeated<F>([Vec<F>; 5]);
@@ -564,50 +532,26 @@ impl<F> Repeated<F> {
 /// that the vectorised loop has no lanes left over. A shorter
 /// last run takes the first values. Every weight gets `f` with its member's
 /// values either way, so a member's update does not depend on the
-/// ensemble's size. With `penalty`, `f` gets each gradient with the
-/// penalty's added ([`regularizers::penalized`], at the weight before `f`).
+/// ensemble's size.
 #[inline(always)]
 fn each<F: Real>(
     lanes: Lanes<F>,
-    penalty: Option<Penalty<F>>,
     w: &mut [F],
     g: &[F],
     s0: &mut [F],
     s1: &mut [F],
     f: impl Fn(Lane<F>, &mut F, F, &mut F, &mut F),
 ) {
-    match penalty {
-        None => {
-            let none = Penalty { l1: &[], l2: &[] };
-            let done = in_runs::<F, false>(lanes, none, w, g, s0, s1, &f);
-            let rest = w.len() - done;
-            in_runs::<F, false>(
-                lanes.first(rest),
-                none,
-                &mut w[done..],
-                &g[done..],
-                &mut s0[done..],
-                &mut s1[done..],
-                &f,
-            );
-        }
-        Some(pen) => {
-            let done = in_runs::<F, true>(lanes, pen, w, g, s0, s1, &f);
-            let rest = w.len() - done;
-            let (lanes, pen) = (lanes.first(rest), pen.first(rest));
-            in_runs::<F, true>(lanes, pen, &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
-        }
-    }
+    let done = in_runs(lanes, w, g, s0, s1, &f);
+    let rest = w.len() - done;
+    in_runs(lanes.first(rest), &mut w[done..], &g[done..], &mut s0[done..], &mut s1[done..], &f);
 }
 
 /// [`each`] over the whole runs of `lanes.lr.len()` values in `w` (lane j of
-/// a run takes lane j of `lanes`, and of `penalty` when PENALTY); returns how
-/// many values that covered.
-#[allow(clippy::too_many_arguments)]
+/// a run takes lane j of `lanes`); returns how many values that covered.
 #[inline(always)]
-fn in_runs<F: Real, const PENALTY: bool>(
+fn in_runs<F: Real>(
     lanes: Lanes<F>,
-    penalty: Penalty<F>,
     w: &mut [F],
     g: &[F],
     s0: &mut [F],
@@ -621,15 +565,13 @@ fn in_runs<F: Real, const PENALTY: bool>(
     // Every slice cut to `n` first, so that the inner loop has no bounds
     // checks and vectorises.
     let Lanes { lr, c0, c1, c2, corr } = lanes.first(n);
-    let Penalty { l1, l2 } = if PENALTY { penalty.first(n) } else { penalty };
     let runs = w.chunks_exact_mut(n).zip(g.chunks_exact(n));
     let mut done = 0;
     for ((wr, gr), (ar, br)) in runs.zip(s0.chunks_exact_mut(n).zip(s1.chunks_exact_mut(n))) {
         let (gr, ar, br) = (&gr[..n], &mut ar[..n], &mut br[..n]);
         for (j, w) in wr[..n].iter_mut().enumerate() {
             let l = Lane { lr: lr[j], c0: c0[j], c1: c1[j], c2: c2[j], corr: corr[j] };
-            let g = if PENALTY { regularizers::penalized(gr[j], *w, l1[j], l2[j]) } else { gr[j] };
-            f(l, w, g, &mut ar[j], &mut br[j]);
+            f(l, w, gr[j], &mut ar[j], &mut br[j]);
         }
         done += n;
     }
@@ -660,7 +602,7 @@ mod tests {
         for _ in 0..steps {
             st.begin_step();
             let g = [2.0 * (w[0] - 3.0)];
-            st.update(0, &mut w, &g, None);
+            st.update(0, &mut w, &g);
         }
         w[0]
     }
@@ -696,10 +638,11 @@ mod tests {
         }
     }
 
-    /// Three members per rule, each with other constants (SGD mixes μ = 0
-    /// and μ ≠ 0).
-    fn families() -> [[Optimizer; 3]; 5] {
-        [
+    #[test]
+    fn members_with_their_own_constants_equal_single_networks_bit_for_bit() {
+        // Three members per rule, each with other constants (SGD mixes μ = 0
+        // and μ ≠ 0); 2 weights each, ensemble layout [p·K + k].
+        let families: [[Optimizer; 3]; 5] = [
             [Optimizer::sgd(0.1), Optimizer::sgd_momentum(0.3, 0.9, false), Optimizer::sgd_momentum(0.05, 0.5, false)],
             [
                 Optimizer::adam(0.1),
@@ -721,14 +664,9 @@ mod tests {
                 Optimizer::Adadelta { lr: 2.0, rho: 0.5, epsilon: 1e-3 },
                 Optimizer::adadelta(0.5),
             ],
-        ]
-    }
-
-    #[test]
-    fn members_with_their_own_constants_equal_single_networks_bit_for_bit() {
-        // 2 weights per member, ensemble layout [p·K + k].
+        ];
         let grad = |w: f32, p: usize| 2.0 * (w - 3.0) + p as f32 * 0.25;
-        for members in families() {
+        for members in families {
             let mut ens = OptimizerState::<f32>::new(&members, &[6]).unwrap();
             let mut w = [0.5f32, -0.25, 0.125, 1.0, 2.0, -1.0];
             let mut singles: Vec<(OptimizerState<f32>, [f32; 2])> =
@@ -736,11 +674,11 @@ mod tests {
             for _ in 0..25 {
                 ens.begin_step();
                 let g: Vec<f32> = (0..6).map(|i| grad(w[i], i / 3)).collect();
-                ens.update(0, &mut w, &g, None);
+                ens.update(0, &mut w, &g);
                 for (st, ws) in &mut singles {
                     st.begin_step();
                     let g = [grad(ws[0], 0), grad(ws[1], 1)];
-                    st.update(0, ws, &g, None);
+                    st.update(0, ws, &g);
                 }
             }
             for (k, (_, ws)) in singles.iter().enumerate() {
@@ -751,33 +689,6 @@ mod tests {
         assert!(mixed.unwrap_err().to_string().contains("sgd and adam"));
         let nesterov = [Optimizer::sgd_momentum(0.1, 0.9, true), Optimizer::sgd_momentum(0.1, 0.9, false)];
         assert!(OptimizerState::<f32>::new(&nesterov, &[2]).is_err());
-    }
-
-    #[test]
-    fn a_step_that_adds_the_penalty_equals_the_pass_before_it_bit_for_bit() {
-        // 3 members × 37 weights: the runs of whole vectors do not divide
-        // 111, so the shorter last run is covered too. Member 0 has L1 only,
-        // 1 L2 only, 2 both; weights of both signs and zeros.
-        let (l1, l2) = ([0.01f32, 0.0, 0.3], [0.0f32, 0.1, 0.02]);
-        let (l1r, l2r) = (crate::simd::whole_vector_run(&l1), crate::simd::whole_vector_run(&l2));
-        let start: Vec<f32> = (0..111).map(|i| if i % 7 == 0 { 0.0 } else { (i as f32 * 0.37).sin() }).collect();
-        for members in families() {
-            let mut fused = OptimizerState::<f32>::new(&members, &[111]).unwrap();
-            let mut passed = OptimizerState::<f32>::new(&members, &[111]).unwrap();
-            let (mut a, mut b) = (start.clone(), start.clone());
-            for step in 0..20 {
-                let g: Vec<f32> = a.iter().enumerate().map(|(i, w)| w - 0.5 + (i + step) as f32 * 1e-3).collect();
-                fused.begin_step();
-                fused.update(0, &mut a, &g, Some((&l1r, &l2r)));
-                let mut g = g;
-                regularizers::add_gradient(&b, &l1r, &l2r, &mut g);
-                passed.begin_step();
-                passed.update(0, &mut b, &g, None);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&a), bits(&b), "{members:?}");
-            assert_ne!(bits(&a), bits(&start), "the weights moved");
-        }
     }
 
     #[test]

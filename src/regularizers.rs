@@ -118,33 +118,24 @@ pub fn add_gradient_and_sums<F: Real>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], 
     })
 }
 
-/// `g` plus the penalty's gradient at weight `v` for strengths `l1` and
-/// `l2`: `g + (l1·sign(v) + 2·l2·v)`, sign(0) = 0. The one formula of both
-/// [`add_gradient`]'s pass and the optimizers' step that adds the penalty
-/// itself ([`crate::optimizers::OptimizerState::update`]), so the two give
-/// the same bits.
-#[inline(always)]
-pub fn penalized<F: Real>(g: F, v: F, l1: F, l2: F) -> F {
-    // Branch-free sign (0 at 0) so the loops vectorise.
-    let pos = if v > F::zero() { F::one() } else { F::zero() };
-    let neg = if v < F::zero() { F::one() } else { F::zero() };
-    g + l1.mul_add(pos - neg, F::of(2.0) * l2 * v)
-}
-
 #[inline(always)]
 fn gradient_pass<F: Real, const SUMS: bool>(w: &[F], l1: &[F], l2: &[F], g: &mut [F], s1: &mut [F], s2: &mut [F]) {
     let members = l1.len();
     // Equal lengths up front, so the indexed loop below has no bounds checks.
     let l2 = &l2[..members];
     let (s1, s2) = if SUMS { (&mut s1[..members], &mut s2[..members]) } else { (s1, s2) };
+    let two = F::of(2.0);
     // The first weight row sets the sums, the others add to them: |v| and v²
     // are ≥ +0 (or NaN), so 0 + v = v and the sums equal ones started at zero.
     for (r, (wr, gr)) in w.chunks_exact(members).zip(g.chunks_exact_mut(members)).enumerate() {
         let (wr, gr) = (&wr[..members], &mut gr[..members]);
         let add = r > 0;
         for k in 0..members {
-            let v = wr[k];
-            gr[k] = penalized(gr[k], v, l1[k], l2[k]);
+            let (v, a, b) = (wr[k], l1[k], l2[k]);
+            // Branch-free sign (0 at 0) so the loop vectorises.
+            let pos = if v > F::zero() { F::one() } else { F::zero() };
+            let neg = if v < F::zero() { F::one() } else { F::zero() };
+            gr[k] += a.mul_add(pos - neg, two * b * v);
             if SUMS {
                 let (u, q) = (v.abs(), v * v);
                 (s1[k], s2[k]) = if add { (s1[k] + u, s2[k] + q) } else { (u, q) };

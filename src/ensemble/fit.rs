@@ -8,7 +8,7 @@
 //! epoch after the last batch.
 
 use super::watch::{Watch, Watched, Watcher};
-use super::workspace::{Grads, Penalty};
+use super::workspace::Penalty;
 use super::{Ensemble, Flush, Workspace};
 use crate::data::{check_features, check_targets};
 use crate::error::{Error, Result};
@@ -172,7 +172,7 @@ impl<F: Real> Ensemble<F> {
                 // the report of the previous epoch's update needs, and where it
                 // can takes that report's loss and metric from the scores.
                 let report = (epoch > 1).then_some(cfg.metric);
-                let scored = self.backward(&mut ws, n, cfg.loss, report, Grads::ForUpdate);
+                let scored = self.backward(&mut ws, n, cfg.loss, report);
                 if epoch > 1 {
                     if scored {
                         self.add_penalty(&mut ws, Penalty::FromBackward);
@@ -192,7 +192,7 @@ impl<F: Real> Ensemble<F> {
                     let rows = bs.min(n - start);
                     ws.gather(x, y, &order, start, rows);
                     self.forward(&mut ws, rows, layers);
-                    self.backward(&mut ws, rows, cfg.loss, None, Grads::ForUpdate);
+                    self.backward(&mut ws, rows, cfg.loss, None);
                     self.apply_update(&ws, &mut state);
                 }
                 let e = eval.as_mut().expect("mini-batch evaluation workspace");
@@ -320,7 +320,7 @@ impl<F: Real> Trainer<F> {
         self.ws.load_shared_x(x, k_n);
         self.ws.load_shared_y(y, k_n);
         ens.forward(&mut self.ws, rows, ens.dense.len());
-        ens.backward(&mut self.ws, rows, self.loss, None, Grads::ForUpdate);
+        ens.backward(&mut self.ws, rows, self.loss, None);
         ens.apply_update(&self.ws, &mut self.state);
         Ok(())
     }

@@ -21,7 +21,7 @@ pub use denormals::Flush;
 pub use fit::{EpochReport, Fit, Trainer};
 pub use watch::{Target, Watch, Watched};
 pub(crate) use workspace::workspace_grads;
-pub(crate) use workspace::{Grads, Penalty};
+pub(crate) use workspace::Penalty;
 pub use workspace::{Workspace, EVAL_CHUNK};
 
 use crate::error::{Error, Result};

@@ -33,19 +33,6 @@ pub(crate) enum Penalty {
     FromBackward,
 }
 
-/// What the weight gradients [`Ensemble::backward`] leaves hold of the
-/// L1/L2 penalty's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Grads {
-    /// The gradient of loss + penalty (asked for itself: `Network::backward`).
-    Whole,
-    /// For [`Ensemble::apply_update`] next: where no report needs the
-    /// weights' sums, the penalty's part is left to the optimizer's step,
-    /// which adds it as it reads the weights (one pass over them fewer, the
-    /// same bits).
-    ForUpdate,
-}
-
 /// Scratch buffers for one ensemble at a fixed maximum number of rows.
 #[derive(Clone, Debug)]
 pub struct Workspace<F> {
@@ -70,9 +57,6 @@ pub struct Workspace<F> {
     /// [`Ensemble::backward`] for [`Penalty::FromBackward`], or filled by
     /// [`Penalty::Compute`].
     sums: Vec<Vec<F>>,
-    /// The last [`Ensemble::backward`] left the penalty's gradient to the
-    /// update ([`Grads::ForUpdate`]).
-    penalty_at_update: bool,
     /// A single network's transposed weight block (the input gradient's).
     scratch: Vec<F>,
     /// The members that share a mini-batch: see [`Sharing`].
@@ -118,7 +102,6 @@ impl<F: Real> Workspace<F> {
             gw: grads(&|p| p.fan_in * p.units),
             gb: grads(&|p| p.units),
             sums: per_layer(&|_| 2),
-            penalty_at_update: false,
             scratch: Vec::new(),
             sharing: Sharing::default(),
             loss: vec![F::zero(); k],
@@ -362,17 +345,8 @@ impl<F: Real> Ensemble<F> {
     /// penalty of the current weights needs ([`Penalty::FromBackward`]), and
     /// the pass over the scores also leaves each member's loss (without the penalty) and that metric
     /// in `ws` when it can (MSE with mse or acc_xor), and says so: true means
-    /// only [`Self::add_penalty`] is left of [`Self::score`]. `grads` says
-    /// whether the gradients hold the penalty's part ([`Grads`]).
-    pub(crate) fn backward(
-        &self,
-        ws: &mut Workspace<F>,
-        rows: usize,
-        loss: Loss,
-        report: Option<Metric>,
-        grads: Grads,
-    ) -> bool {
-        ws.penalty_at_update = grads == Grads::ForUpdate && report.is_none();
+    /// only [`Self::add_penalty`] is left of [`Self::score`].
+    pub(crate) fn backward(&self, ws: &mut Workspace<F>, rows: usize, loss: Loss, report: Option<Metric>) -> bool {
         let k_n = self.members;
         let last = self.dense.len() - 1;
         let outputs = self.output_dim();
@@ -418,7 +392,7 @@ impl<F: Real> Ensemble<F> {
                 if report.is_some() {
                     let (s1, s2) = ws.sums[pi].split_at_mut(k_n);
                     regularizers::add_gradient_and_sums(&p.w, &p.l1, &p.l2, &mut ws.gw[pi], s1, s2);
-                } else if !ws.penalty_at_update {
+                } else {
                     let (l1, l2) = p.penalty_runs();
                     regularizers::add_gradient(&p.w, l1, l2, &mut ws.gw[pi]);
                 }
@@ -451,10 +425,8 @@ impl<F: Real> Ensemble<F> {
     pub(crate) fn apply_update(&mut self, ws: &Workspace<F>, state: &mut crate::optimizers::OptimizerState<F>) {
         state.begin_step();
         for (pi, p) in self.dense.iter_mut().enumerate() {
-            let [l1, l2] = &p.penalty_runs;
-            let penalty = (ws.penalty_at_update && p.regularized).then_some((&l1[..], &l2[..]));
-            state.update(2 * pi, &mut p.w, &ws.gw[pi], penalty);
-            state.update(2 * pi + 1, &mut p.b, &ws.gb[pi], None);
+            state.update(2 * pi, &mut p.w, &ws.gw[pi]);
+            state.update(2 * pi + 1, &mut p.b, &ws.gb[pi]);
         }
     }
 
