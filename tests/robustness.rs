@@ -207,6 +207,15 @@ fn hand_edited_results_are_refused_naming_the_file_and_field() {
     edit_json(&res.join("summary.json"), |v| v["record_epochs"] = serde_json::json!([1, 2]));
     refused(&["plot", "results/x"], d, &["summary.json", "record_epochs"]);
     std::fs::write(res.join("summary.json"), &summary).unwrap();
+    edit_json(&res.join("summary.json"), |v| v["record_epochs"].as_array_mut().unwrap().swap(1, 2));
+    refused(&["plot", "results/x"], d, &["summary.json", "`record_epochs` does not count up"]);
+    std::fs::write(res.join("summary.json"), &summary).unwrap();
+    edit_json(&res.join("summary.json"), |v| v["points"][1]["convergence_rate"] = serde_json::json!(-5.0));
+    refused(&["plot", "results/x"], d, &["summary.json", "grid point 1", "`convergence_rate` is -5"]);
+    std::fs::write(res.join("summary.json"), &summary).unwrap();
+    edit_json(&res.join("summary.json"), |v| v["experiment_hash"] = serde_json::json!("a".repeat(64)));
+    refused(&["plot", "results/x"], d, &["summary.json", "manifest.json", "different experiments"]);
+    std::fs::write(res.join("summary.json"), &summary).unwrap();
     edit_json(&res.join("summary.json"), |v| v["experiment_hash"] = serde_json::json!("é".repeat(40)));
     refused(&["plot", "results/x"], d, &["summary.json", "experiment_hash"]);
     std::fs::write(res.join("summary.json"), &summary).unwrap();

@@ -64,11 +64,27 @@ pub struct Slice {
 /// The message for a folder without summary.json.
 pub const NOT_RESULTS: &str = "no summary.json: not a results folder (run `sweep run` first)";
 
-/// Every point's curves have one value per recorded epoch (a diverged run's
+/// What the figures rely on in a summary.json that may have been edited:
+/// recorded epochs that increase, rates that are proportions, and every
+/// point's curves with one value per recorded epoch (a diverged run's
 /// statistics are null there, not missing), as the figures index them.
-fn check_curves(path: &Path, s: &Summary) -> Result<(), SweepError> {
+fn check_summary(path: &Path, s: &Summary) -> Result<(), SweepError> {
+    if s.record_epochs.first() == Some(&0) || s.record_epochs.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(results_err(path, "field `record_epochs` does not count up from epoch 1"));
+    }
     let n = s.record_epochs.len();
     for p in &s.points {
+        let rates = [
+            ("convergence_rate", p.convergence_rate),
+            ("rate_ci_low", p.rate_ci_low),
+            ("rate_ci_high", p.rate_ci_high),
+            ("solved_at_end_rate", p.solved_at_end_rate),
+            ("solved_ci_low", p.solved_ci_low),
+            ("solved_ci_high", p.solved_ci_high),
+        ];
+        if let Some((name, v)) = rates.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Err(results_err(path, format!("grid point {}: field `{name}` is {v}, not a proportion", p.point)));
+        }
         let c = &p.curves;
         let series = [Some(&c.train_loss), Some(&c.train_metric), c.test_loss.as_ref(), c.test_metric.as_ref()];
         let lengths =
@@ -106,12 +122,23 @@ impl Results {
         }
         let summary: Summary = read_json(&path, "netsweep summary")?;
         crate::sweep::manifest::check_hash(&path, &summary.experiment_hash)?;
-        check_curves(&path, &summary)?;
+        check_summary(&path, &summary)?;
         let mpath = dir.join(MANIFEST);
         let manifest: Option<Manifest> =
             if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
         if let Some(m) = &manifest {
             crate::sweep::manifest::check_hash(&mpath, &m.experiment_hash)?;
+            // (A sweep that is growing rewrites its manifest just before its summary.)
+            let complete = m.status == crate::sweep::manifest::Status::Complete;
+            if complete && m.experiment_hash != summary.experiment_hash {
+                return Err(results_err(
+                    dir,
+                    format!(
+                        "summary.json (`experiment_hash` {}) and manifest.json ({}) are of different experiments",
+                        summary.experiment_hash, m.experiment_hash
+                    ),
+                ));
+            }
         }
         let view = View::new(&summary.axes, choice).map_err(|msg| results_err(dir, msg))?;
         let slice = Slice { y: 0, z: 0, facet: 0, how: String::new() };
