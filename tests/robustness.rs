@@ -597,3 +597,24 @@ fn concurrent_shards_create_shared_parents() {
         assert_eq!(shared.len(), 4, "{shared:?}");
     }
 }
+
+/// Adaptive seeds replay runs.jsonl round by round: a bad line with more
+/// whole lines after it than one unfinished group is refused there too,
+/// not cut back (runs.jsonl is left as it was).
+#[test]
+fn an_adaptive_resume_refuses_a_bad_line_with_runs_after_it() {
+    let dir = setup();
+    let d = dir.path();
+    let adaptive = XOR.replace("seeds = 3", "seeds = { min = 4, max = 16, ci_half_width = 0.05 }");
+    std::fs::write(d.join("a.toml"), adaptive).unwrap();
+    assert_eq!(sweep(&["run", "a.toml", "--quiet", "--no-plot"], d).0, 0);
+    let runs = d.join("results/x/runs.jsonl");
+    let text = std::fs::read_to_string(&runs).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 8, "{} runs", lines.len());
+    lines.insert(3, "");
+    let edited = lines.join("\n") + "\n";
+    std::fs::write(&runs, &edited).unwrap();
+    refused(&["run", "a.toml", "--quiet", "--no-plot"], d, &["runs.jsonl", "does not cut it back"]);
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), edited, "runs.jsonl is left as it was");
+}

@@ -125,7 +125,7 @@ impl Results {
         check_summary(&path, &summary)?;
         let mpath = dir.join(MANIFEST);
         let manifest: Option<Manifest> =
-            if mpath.is_file() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
+            if mpath.symlink_metadata().is_ok() { Some(read_json(&mpath, "netsweep manifest")?) } else { None };
         if let Some(m) = &manifest {
             crate::sweep::manifest::check_hash(&mpath, &m.experiment_hash)?;
             // (A sweep that is growing rewrites its manifest just before its summary.)

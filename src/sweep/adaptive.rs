@@ -126,6 +126,8 @@ pub fn run(
             }
             if first < groups.len() {
                 // The earlier attempt stopped inside this round: cut what follows its last whole group.
+                let why = format!("the runs of seeds {before}..{n} stop short");
+                resume::refuse_unless_stopped(&path, r.offset(), groups[first].1.len(), &why)?;
                 resume::truncate(&path, r.offset())?;
                 reader = None;
             }
@@ -162,6 +164,7 @@ pub fn run(
     }
     if let Some(r) = reader.as_mut() {
         if !r.at_end()? {
+            resume::refuse_unless_stopped(&path, r.offset(), 0, "lines after the last round")?;
             resume::truncate(&path, r.offset())?;
         }
     }

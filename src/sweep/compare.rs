@@ -155,6 +155,9 @@ pub fn compare(dir: &Path, opts: &CompareOptions) -> Result<(CompareFile, Grid),
 }
 
 fn read_complete_manifest(dir: &Path) -> Result<Manifest, SweepError> {
+    if !dir.exists() {
+        return Err(refuse(dir, "no such folder".into()));
+    }
     if !dir.is_dir() {
         return Err(refuse(dir, "is not a folder: give the results folder of a sweep".into()));
     }

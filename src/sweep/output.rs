@@ -227,10 +227,16 @@ pub fn point_json(p: &PointSummary) -> Vec<u8> {
 /// (Opened without blocking, so that a named pipe is refused, not waited on.)
 pub fn open_to_read(path: &Path) -> Result<Option<std::fs::File>, SweepError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(SweepError::io(path, e)),
+        // A socket, or a device this user may not open: refused as what it is.
+        Err(e) => match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Err(SweepError::Results { path: path.to_path_buf(), msg: not_a_file(m.file_type()) })
+            }
+            _ => return Err(SweepError::io(path, e)),
+        },
     };
     let kind = file.metadata().map_err(|e| SweepError::io(path, e))?.file_type();
     if kind.is_file() {

@@ -102,7 +102,7 @@ impl RunsReader {
             // written, was edited: refused, never cut back.
             r.check(plan).map_err(|why| SweepError::Results {
                 path: self.path.clone(),
-                msg: format!("line {}: {why}; mend or remove the line, or start over with --force", self.line_no),
+                msg: format!("line {}: {why}: the line was edited; mend or remove it", self.line_no),
             })?;
             bytes.extend_from_slice(&self.line);
             records.push(r);
@@ -206,30 +206,47 @@ pub fn scan(
         if scan.reason.is_none() {
             scan.reason = Some("lines after the last run".into());
         }
-        (scan.dropped_lines, scan.torn_line) = count_tail(path, scan.keep_bytes)?;
-        // Whole lines past the unfinished chunk's runs (a torn last line
-        // is always a stop's).
-        let lines = scan.dropped_lines;
-        if lines > unfinished {
-            let why = scan.reason.take().unwrap_or_default();
-            return Err(SweepError::Results {
-                path: path.to_path_buf(),
-                msg: format!(
-                    "{why}, and the {lines} whole lines from there on are more than a stopped sweep leaves (the \
-                     {unfinished} runs of one unfinished chunk): the file was edited or mixed with another, so netsweep does not cut it \
-                     back; mend or remove the lines, or start over with --force"
-                ),
-            });
-        }
+        (scan.dropped_lines, scan.torn_line) =
+            refuse_unless_stopped(path, scan.keep_bytes, unfinished, scan.reason.as_deref().unwrap_or_default())?;
     }
     Ok(scan)
+}
+
+/// What follows the first `kept` bytes of `path` (its last whole group of
+/// runs) must be what a stopped sweep leaves: at most the `unfinished` runs
+/// of the group it was writing, as whole lines, and perhaps a torn last
+/// line. More whole lines were not left by a stop (the file was edited or
+/// mixed with another): refused (exit code 2), so that they are not cut
+/// off. `why` says where reading stopped. Returns the whole lines and
+/// whether a torn line ends the file.
+pub fn refuse_unless_stopped(
+    path: &Path,
+    kept: u64,
+    unfinished: usize,
+    why: &str,
+) -> Result<(usize, bool), SweepError> {
+    let (lines, torn) = count_tail(path, kept)?;
+    if lines <= unfinished {
+        return Ok((lines, torn));
+    }
+    let after = if unfinished == 0 {
+        format!("{lines} whole lines follow the sweep's last run")
+    } else {
+        format!("{lines} whole lines follow the last whole group of runs, more than the {unfinished} of the one group a stopped sweep leaves unfinished")
+    };
+    Err(SweepError::Results {
+        path: path.to_path_buf(),
+        msg: format!(
+            "{why}; {after}: the file was edited or mixed with another, so netsweep does not cut it back; mend or remove those lines, or start over with --force"
+        ),
+    })
 }
 
 /// The whole lines of `path` after its first `from` bytes, and whether a
 /// line is left without its newline at the end (read through a buffer).
 fn count_tail(path: &Path, from: u64) -> Result<(usize, bool), SweepError> {
     let io = |e| SweepError::io(path, e);
-    let mut f = File::open(path).map_err(io)?;
+    let mut f = super::output::open_existing(path)?;
     std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(from)).map_err(io)?;
     let mut reader = BufReader::with_capacity(1 << 20, f);
     let (mut lines, mut last) = (0, b'\n');
