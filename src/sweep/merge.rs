@@ -353,16 +353,5 @@ fn write_merged(
 }
 
 fn count_lines(path: &Path) -> usize {
-    use std::io::BufRead;
-    let Ok(Some(file)) = output::open_to_read(path) else { return 0 };
-    let (mut reader, mut lines) = (std::io::BufReader::with_capacity(1 << 20, file), 0);
-    while let Ok(buf) = reader.fill_buf() {
-        if buf.is_empty() {
-            break;
-        }
-        let n = buf.len();
-        lines += buf.iter().filter(|&&c| c == b'\n').count();
-        reader.consume(n);
-    }
-    lines
+    resume::count_tail(path, 0).map_or(0, |(lines, _)| lines)
 }

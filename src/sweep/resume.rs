@@ -244,7 +244,7 @@ pub fn refuse_unless_stopped(
 
 /// The whole lines of `path` after its first `from` bytes, and whether a
 /// line is left without its newline at the end (read through a buffer).
-fn count_tail(path: &Path, from: u64) -> Result<(usize, bool), SweepError> {
+pub fn count_tail(path: &Path, from: u64) -> Result<(usize, bool), SweepError> {
     let io = |e| SweepError::io(path, e);
     let mut f = super::output::open_existing(path)?;
     std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(from)).map_err(io)?;
