@@ -183,10 +183,7 @@ fn comparison_files(dir: &Path, hash: &str) -> Vec<(String, Option<String>)> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let axis = name.strip_prefix("compare-")?.strip_suffix(".json")?.to_string();
-            let head: Head = crate::sweep::output::open_to_read(&e.path())
-                .ok()
-                .flatten()
-                .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())?;
+            let head: Head = crate::sweep::output::read_json_if_any(&e.path())?;
             if head.experiment_hash != hash {
                 return None;
             }

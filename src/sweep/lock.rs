@@ -75,7 +75,7 @@ impl FolderLock {
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let who = read_holder(&path).map_or_else(
+                    let who = super::output::read_json_if_any::<Holder>(&path).map_or_else(
                         || "another netsweep process".to_string(),
                         |h| format!("`{}` (pid {} on {}, since {})", h.command, h.pid, h.host, h.since),
                     );
@@ -150,11 +150,6 @@ fn same_file(file: &File, path: &Path) -> bool {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
-}
-
-fn read_holder(path: &Path) -> Option<Holder> {
-    let file = super::output::open_to_read(path).ok()??;
-    serde_json::from_reader(std::io::BufReader::new(file)).ok()
 }
 
 /// This machine's name (Linux's, else $HOSTNAME, else "unknown host").

@@ -41,11 +41,7 @@ pub const PLOTS_INDEX: &str = "index.html";
 /// The files netsweep wrote in `plots` (its list; empty when there is none
 /// or it cannot be read, so nothing is deleted on doubt).
 pub fn written_plots(plots: &Path) -> Vec<String> {
-    let list: Vec<String> = open_to_read(&plots.join(PLOTS_WRITTEN))
-        .ok()
-        .flatten()
-        .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
-        .unwrap_or_default();
+    let list: Vec<String> = read_json_if_any(&plots.join(PLOTS_WRITTEN)).unwrap_or_default();
     // Plain names only: the list is data, and must not point outside plots/;
     // and names of what plotting writes (figures, the index page): an edited
     // list cannot make netsweep delete a user's notes.txt.
@@ -294,7 +290,18 @@ pub fn refuse_non_files(dir: &Path, names: &[&str]) -> Result<(), SweepError> {
 /// Reads a JSON file of a results folder; `what` names it in messages
 /// ("netsweep summary"). Read through a buffer, never whole into memory.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, SweepError> {
-    let file = open_existing(path)?;
+    parse_json(open_existing(path)?, path, what)
+}
+
+/// A JSON file netsweep keeps for itself (a lock's holder, the list of
+/// figures), if there is one and it reads; `None` otherwise (what is done
+/// on doubt is the caller's).
+pub fn read_json_if_any<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_reader(std::io::BufReader::new(open_to_read(path).ok()??)).ok()
+}
+
+/// [`read_json`] of the file already open at `path`.
+fn parse_json<T: serde::de::DeserializeOwned>(file: std::fs::File, path: &Path, what: &str) -> Result<T, SweepError> {
     serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
         let how = match e.classify() {
             serde_json::error::Category::Io => return SweepError::io(path, e.into()),
@@ -314,10 +321,8 @@ pub fn read_summary(dir: &Path) -> Result<super::aggregate::Summary, SweepError>
 /// Reads the manifest of a results folder, if there is one.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SweepError> {
     let path = dir.join(MANIFEST);
-    if open_to_read(&path)?.is_none() {
-        return Ok(None);
-    }
-    let m: Manifest = read_json(&path, "netsweep manifest")?;
+    let Some(file) = open_to_read(&path)? else { return Ok(None) };
+    let m: Manifest = parse_json(file, &path, "netsweep manifest")?;
     super::manifest::check_hash(&path, &m.experiment_hash)?;
     Ok(Some(m))
 }
